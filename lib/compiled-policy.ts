@@ -1,0 +1,32 @@
+import type { OriginRuleSet } from './origin-matcher.js';
+import type { PolicyField } from './policy-merge.js';
+
+/**
+ * A policy ready for requests: every header value computed once at startup, origins in a
+ * `Set`, patterns parsed. One object per distinct policy, shared by the routes that use it.
+ */
+export interface CompiledPolicy {
+  /** `false` when CORS is off (`@CorsPolicy(false)`, `origin: false`): nothing is sent. */
+  readonly enabled: boolean;
+  /** Origin `'*'`: `Access-Control-Allow-Origin: *` for everyone, no `Vary: Origin`. */
+  readonly wildcard: boolean;
+  readonly origins: OriginRuleSet;
+  readonly credentials: boolean;
+  /** `Access-Control-Expose-Headers`, when set. */
+  readonly exposeHeaders: string | undefined;
+  /** `Access-Control-Allow-Methods` (empty: not sent). */
+  readonly allowMethods: string;
+  readonly allowedMethods: ReadonlySet<string>;
+  /** `Access-Control-Allow-Headers`; `undefined` reflects the requested headers. */
+  readonly allowHeaders: string | undefined;
+  /** Lower-case allowed header names, for explanations; `undefined` when reflecting. */
+  readonly allowedHeaderNames: ReadonlySet<string> | undefined;
+  /** `Access-Control-Max-Age`, when set. */
+  readonly maxAge: string | undefined;
+  readonly preflightContinue: boolean;
+  readonly optionsSuccessStatus: number;
+  /** Where the policy comes from, for logs and the policy map: e.g. `@CorsPolicy on OrdersController.update`. */
+  readonly describedAs: string;
+  /** Where each field was declared (`cors` package default when absent). */
+  readonly sources: Readonly<Partial<Record<PolicyField, string>>>;
+}

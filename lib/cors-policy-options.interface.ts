@@ -1,0 +1,147 @@
+import type { Type } from '@nestjs/common';
+import type { CorsOriginResolver } from './cors-origin-resolver.interface.js';
+import type { CorsRequest } from './cors-request.interface.js';
+
+/** What the `cors` package's origin callback may answer: allow, refuse, or a rule to test. */
+export type CorsStaticOriginAnswer = boolean | string | RegExp | Array<boolean | string | RegExp>;
+
+/** The `cors` package's callback, as passed to a callback-form origin function. */
+export type CorsOriginCallback = (error: Error | null, allow?: CorsStaticOriginAnswer) => void;
+
+/**
+ * An origin function. Two forms are accepted, so that functions written for
+ * `app.enableCors()` keep working:
+ * - a predicate `(origin, request) => boolean | Promise<boolean>`;
+ * - the `cors` package's callback form `(origin, callback) => void`.
+ *
+ * The second argument is the request and can also be called as the callback, so one
+ * signature serves both. It is only called for a valid serialized origin that no static
+ * rule of the same list allowed.
+ *
+ * @example
+ * ```ts
+ * origin: async (origin, request) => origin.endsWith('.partner.example') && request.method === 'GET'
+ * origin: (origin, callback) => callback(null, allowList.includes(origin))
+ * ```
+ */
+export type CorsOriginFunction = (
+  origin: string,
+  requestOrCallback: CorsRequest & CorsOriginCallback,
+) => boolean | Promise<boolean> | void;
+
+/**
+ * One origin rule:
+ * - `true`: reflect any valid origin (never `null`); `false`: CORS off;
+ * - `'*'`: any origin, answered with `Access-Control-Allow-Origin: *` (never with credentials);
+ * - an exact origin `'https://app.example.com'` (scheme, host, optional port; no path, no slash);
+ * - a subdomain pattern `'https://*.example.com'`: any subdomain at any depth, never the apex;
+ * - a `RegExp`, tested against the whole `Origin` header (anchor it: `/^https:\/\/app\.example\.com$/`);
+ * - a function ({@link CorsOriginFunction});
+ * - an `@Injectable()` class implementing {@link CorsOriginResolver}, listed in a module's `providers`.
+ */
+export type CorsOriginRule = boolean | string | RegExp | CorsOriginFunction | Type<CorsOriginResolver>;
+
+/**
+ * A CORS policy. Same names, types and defaults as the `cors` package's options, so that
+ * `CorsModule.forRoot(o)` is a drop-in for `app.enableCors(o)`.
+ */
+export interface CorsPolicyOptions {
+  /**
+   * Which origins may read responses: one {@link CorsOriginRule} or a list of them.
+   * In a list, static rules are checked first, then functions and resolvers in order.
+   * @defaultValue `'*'` (as in the `cors` package)
+   * @example `origin: ['https://app.example.com', 'https://*.example.com', PartnerOrigins]`
+   */
+  origin?: CorsOriginRule | CorsOriginRule[];
+  /**
+   * Methods sent in `Access-Control-Allow-Methods` on preflights, as a list or a
+   * comma-separated string. Method names compare case-sensitively: write them in upper case.
+   * @defaultValue `'GET,HEAD,PUT,PATCH,POST,DELETE'`
+   */
+  methods?: string | string[];
+  /**
+   * Request headers sent in `Access-Control-Allow-Headers`. When unset, the headers a
+   * preflight asks for (`Access-Control-Request-Headers`) are reflected, as the `cors`
+   * package does. `'*'` never covers `Authorization`: list it by name.
+   * @defaultValue reflect the requested headers
+   * @example `allowedHeaders: ['Content-Type', 'Authorization']`
+   */
+  allowedHeaders?: string | string[];
+  /**
+   * Response headers the page's JavaScript may read (`Access-Control-Expose-Headers`).
+   * @defaultValue none
+   */
+  exposedHeaders?: string | string[];
+  /**
+   * Send `Access-Control-Allow-Credentials: true` (cookies, HTTP auth). Never with origin `'*'`.
+   * @defaultValue `false`
+   */
+  credentials?: boolean;
+  /**
+   * How long (seconds) browsers may cache a preflight answer (`Access-Control-Max-Age`).
+   * @defaultValue not sent (browsers use 5 seconds)
+   */
+  maxAge?: number;
+  /**
+   * Pass preflights on to the route's own `@Options()` handler after setting the headers.
+   * @defaultValue `false`
+   */
+  preflightContinue?: boolean;
+  /**
+   * Status of a preflight answer, 200 to 299.
+   * @defaultValue `204`
+   */
+  optionsSuccessStatus?: number;
+}
+
+/** Settings of the cache in front of every {@link CorsOriginResolver}. */
+export interface CorsResolverCacheOptions {
+  /**
+   * How long an answer (allowed or refused) is kept, in milliseconds. `0` disables caching.
+   * @defaultValue `60000`
+   */
+  ttlMs?: number;
+  /**
+   * The most answers kept per resolver; the least recently used go first.
+   * @defaultValue `10000`
+   */
+  maxEntries?: number;
+}
+
+/**
+ * Options of `CorsModule.forRoot()`: the module defaults (a {@link CorsPolicyOptions})
+ * plus module-wide settings.
+ *
+ * @example
+ * ```ts
+ * CorsModule.forRoot({
+ *   origin: ['https://app.example.com', PartnerOrigins],
+ *   credentials: true,
+ *   policies: { public: { origin: '*' } },
+ * })
+ * ```
+ */
+export interface CorsModuleOptions extends CorsPolicyOptions {
+  /**
+   * Named policies, used as `@CorsPolicy('name')`. A named policy is a full policy: it
+   * replaces the module defaults for what it covers (its unset fields take the `cors`
+   * package defaults), and a handler may still override fields on top of it.
+   */
+  policies?: Record<string, CorsPolicyOptions>;
+  /**
+   * Log every refusal (origin, route, policy, failed check and the fix) through Nest's
+   * `Logger`, context `CorsPolicy`.
+   * @defaultValue `false`
+   */
+  debug?: boolean;
+  /** Cache of resolver answers. @defaultValue `{ ttlMs: 60000, maxEntries: 10000 }` */
+  resolverCache?: CorsResolverCacheOptions;
+  /**
+   * How long a resolver or an origin function may take before the origin is refused, in milliseconds.
+   * @defaultValue `1000`
+   */
+  resolverTimeoutMs?: number;
+}
+
+/** The argument of `@CorsPolicy()`: fields to set, the name of a policy, or `false` for no CORS. */
+export type CorsPolicyArgument = CorsPolicyOptions | string | false;

@@ -1,0 +1,132 @@
+import { pathToRegexp } from 'path-to-regexp';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
+import type { CompiledPolicy } from './compiled-policy.js';
+import { CorsConfigurationError, formatProblem } from './cors-configuration.error.js';
+import { CORS_LOGGER_CONTEXT, CORS_POLICY_MODULE_OPTIONS, DEFAULT_RESOLVER_TIMEOUT_MS } from './cors.constants.js';
+import { CorsMiddleware } from './cors.middleware.js';
+import { CorsModuleShape, CorsPolicyShape, checkShape } from './cors-options.schema.js';
+import { CorsOriginCache } from './cors-origin-cache.js';
+import type { CorsModuleOptions, CorsPolicyArgument } from './cors-policy-options.interface.js';
+import { CorsPolicy } from './cors-policy.decorator.js';
+import { RefusalExplainer } from './cors-refusal.js';
+import { discoverRoutes, readRoutingConfig } from './nest-routes.js';
+import { createDynamicCheckFactory } from './origin-checks.js';
+import { compilePolicy, type CompileReport, type DynamicCheckFactory } from './policy-compiler.js';
+import { declarePolicy, mergePolicy, type DeclaredPolicy, type MergedPolicy } from './policy-merge.js';
+import { PolicyTable, type RouteEntry } from './policy-table.js';
+
+export const MODULE_DEFAULTS_LABEL = 'CorsModule.forRoot (module defaults)';
+
+/**
+ * Builds the policy table once, when the app initialises (the global prefix and versioning
+ * are final by then): validates every policy, compiles it, and activates the middleware.
+ */
+@Injectable()
+export class CorsPolicyExplorer implements OnModuleInit {
+  private readonly logger = new Logger(CORS_LOGGER_CONTEXT);
+
+  constructor(
+    @Inject(CORS_POLICY_MODULE_OPTIONS) private readonly options: CorsModuleOptions,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    private readonly moduleRef: ModuleRef,
+    private readonly cache: CorsOriginCache,
+    private readonly middleware: CorsMiddleware,
+  ) {}
+
+  onModuleInit(): void {
+    const report: CompileReport = { errors: [], warnings: [] };
+    const routing = readRoutingConfig(this.moduleRef);
+    const toDynamicCheck = createDynamicCheckFactory(
+      this.moduleRef, this.cache, this.options.resolverTimeoutMs ?? DEFAULT_RESOLVER_TIMEOUT_MS, this.logger,
+    );
+    report.errors.push(...checkShape(CorsModuleShape, this.options, 'CorsModule.forRoot'));
+    const named = this.declareNamedPolicies(report);
+    const defaults: MergedPolicy = declarePolicy(this.options, MODULE_DEFAULTS_LABEL);
+    const compile = memoizedCompiler(defaults, named, toDynamicCheck, report);
+    const defaultPolicy = compile(undefined, undefined, '', '');
+    const entries: RouteEntry[] = [];
+    for (const route of discoverRoutes(this.discovery.getControllers(), routing, this.scanner)) {
+      const label = `${route.controller.name}.${route.handlerName}`;
+      const controllerArgument = this.readDecorator(route.controller, `@CorsPolicy on ${route.controller.name}`, report);
+      const handlerArgument = this.readDecorator(route.handler, `@CorsPolicy on ${label}`, report);
+      const policy = compile(controllerArgument, handlerArgument, route.controller.name, label);
+      const hosts = route.host === undefined ? undefined : compileHosts(route.host);
+      for (const path of route.paths) {
+        entries.push({ order: entries.length, method: route.method, path, policy, label, hosts, filterVersion: route.filterVersion });
+      }
+    }
+    if (report.errors.length > 0) throw new CorsConfigurationError(report.errors);
+    for (const warning of new Set(report.warnings.map(formatProblem))) this.logger.warn(warning);
+    this.middleware.activate({
+      table: new PolicyTable(entries, defaultPolicy),
+      versioning: routing.versioning,
+      explainer: this.options.debug ? new RefusalExplainer(this.logger) : undefined,
+    });
+  }
+
+  private declareNamedPolicies(report: CompileReport): Map<string, DeclaredPolicy> {
+    const named = new Map<string, DeclaredPolicy>();
+    for (const [name, policy] of Object.entries(this.options.policies ?? {})) {
+      const declaredAt = `CorsModule.forRoot policies.${name}`;
+      report.errors.push(...checkShape(CorsPolicyShape, policy, declaredAt));
+      named.set(name, declarePolicy(policy, declaredAt));
+    }
+    return named;
+  }
+
+  private readonly checkedDecorators = new WeakSet<object>();
+
+  private readDecorator(target: Function, declaredAt: string, report: CompileReport): CorsPolicyArgument | undefined {
+    const argument = this.reflector.get(CorsPolicy, target) as CorsPolicyArgument | undefined;
+    if (argument === undefined || argument === false || typeof argument === 'string') return argument;
+    if (typeof argument !== 'object' || argument === null) {
+      report.errors.push(invalidArgument(declaredAt));
+      return undefined;
+    }
+    if (!this.checkedDecorators.has(argument)) {
+      this.checkedDecorators.add(argument);
+      report.errors.push(...checkShape(CorsPolicyShape, argument, declaredAt));
+    }
+    return argument;
+  }
+}
+
+function invalidArgument(declaredAt: string) {
+  return { option: '@CorsPolicy argument', declaredAt, problem: 'must be an options object, a policy name or false', fix: "write @CorsPolicy({ origin: ... }), @CorsPolicy('name') or @CorsPolicy(false)" };
+}
+
+/** Compiles each distinct (controller, handler) combination once, so routes share policy objects. */
+function memoizedCompiler(defaults: MergedPolicy, named: ReadonlyMap<string, DeclaredPolicy>, toDynamicCheck: DynamicCheckFactory, report: CompileReport) {
+  const compiled = new Map<unknown, Map<unknown, CompiledPolicy>>();
+  return (controllerArgument: CorsPolicyArgument | undefined, handlerArgument: CorsPolicyArgument | undefined, controller: string, handler: string): CompiledPolicy => {
+    // Handlers without a decorator share their controller's policy (and the defaults, their module's).
+    const handlerKey = handlerArgument ?? NO_DECORATOR;
+    const controllerKey = controllerArgument ?? NO_DECORATOR;
+    let byHandler = compiled.get(controllerKey);
+    if (byHandler === undefined) compiled.set(controllerKey, (byHandler = new Map()));
+    const known = byHandler.get(handlerKey);
+    if (known !== undefined) return known;
+    const merged = mergePolicy(defaults, named, [
+      { argument: controllerArgument, declaredAt: `@CorsPolicy on ${controller}` },
+      { argument: handlerArgument, declaredAt: `@CorsPolicy on ${handler}` },
+    ]);
+    const describedAs = handlerArgument !== undefined ? `@CorsPolicy on ${handler}` : controllerArgument !== undefined ? `@CorsPolicy on ${controller}` : MODULE_DEFAULTS_LABEL;
+    const policy = compilePolicy(merged, describedAs, toDynamicCheck, report);
+    byHandler.set(handlerKey, policy);
+    return policy;
+  };
+}
+
+const NO_DECORATOR = Symbol('no @CorsPolicy');
+
+function compileHosts(host: string | RegExp | Array<string | RegExp>): RegExp[] {
+  return (Array.isArray(host) ? host : [host]).map((item) => (typeof item === 'string' ? hostPattern(item) : item));
+}
+
+/** Nest matches `@Controller({ host })` with path-to-regexp's default options. */
+function hostPattern(host: string): RegExp {
+  return pathToRegexp(host).regexp;
+}

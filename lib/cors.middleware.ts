@@ -1,0 +1,180 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { VersioningOptions } from '@nestjs/common';
+import type { CompiledPolicy } from './compiled-policy.js';
+import type { CorsRequest } from './cors-request.interface.js';
+import type { RefusalExplainer } from './cors-refusal.js';
+import { isToken, parseRequestedHeaders } from './header-tokens.js';
+import { matchesVersionFilter } from './nest-routes.js';
+import { matchOrigin } from './origin-matcher.js';
+import type { PolicyTable, RouteEntry } from './policy-table.js';
+import { parseSerializedOrigin } from './serialized-origin.js';
+import { appendVary } from './vary.js';
+
+type Next = (error?: unknown) => void;
+
+/** Methods a browser sends cross-origin without asking for them (Fetch: CORS-safelisted methods). */
+const SAFELISTED_METHODS = new Set(['GET', 'HEAD', 'POST']);
+const ALLOW_ORIGIN = 'Access-Control-Allow-Origin';
+
+/** The policy table and what the middleware needs with it, ready once the app is initialised. */
+export interface CorsRuntime {
+  readonly table: PolicyTable;
+  readonly versioning: VersioningOptions | undefined;
+  readonly explainer: RefusalExplainer | undefined;
+}
+
+/**
+ * The CORS middleware: installed by `CorsModule` on every path and method, ahead of guards,
+ * interceptors, pipes and (in `NestFactory.create` apps) the body parser. Per request: one
+ * table lookup, one origin check, a few `setHeader` calls, all header values precomputed.
+ */
+export class CorsMiddleware {
+  private runtime: CorsRuntime | undefined;
+
+  /** Called once the policy table is built; requests before that pass through untouched. */
+  activate(runtime: CorsRuntime): void {
+    this.runtime = runtime;
+  }
+
+  readonly use = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
+    const runtime = this.runtime;
+    if (runtime === undefined) return next();
+    const requestedMethod = req.headers['access-control-request-method'];
+    if (req.method === 'OPTIONS' && req.headers.origin !== undefined && requestedMethod !== undefined) {
+      return this.preflight(runtime, req as CorsRequest, res, next, requestedMethod);
+    }
+    const { entries } = runtime.table.match(req.url ?? '/');
+    const entry = findEntry(runtime, entries, req as CorsRequest, req.method ?? 'GET', true);
+    this.actual(runtime, entry?.policy ?? runtime.table.defaults, entry?.label, req as CorsRequest, res, next);
+  };
+
+  private actual(runtime: CorsRuntime, policy: CompiledPolicy, route: string | undefined, req: CorsRequest, res: ServerResponse, next: Next): void {
+    if (!policy.enabled) return next();
+    if (policy.wildcard) {
+      res.setHeader(ALLOW_ORIGIN, '*');
+      if (policy.exposeHeaders !== undefined) res.setHeader('Access-Control-Expose-Headers', policy.exposeHeaders);
+      return next();
+    }
+    appendVary(res, 'Origin');
+    const origin = req.headers.origin;
+    if (origin === undefined) return next();
+    const decision = matchOrigin(policy.origins, origin, req);
+    if (decision === true) {
+      allowActual(res, policy, origin);
+      return next();
+    }
+    if (decision === false) {
+      this.refuseOrigin(runtime, origin, route, req, policy);
+      return next();
+    }
+    decision.then((allowed) => {
+      if (allowed) allowActual(res, policy, origin);
+      else this.refuseOrigin(runtime, origin, route, req, policy);
+      next();
+    }, next);
+  }
+
+  private preflight(runtime: CorsRuntime, req: CorsRequest, res: ServerResponse, next: Next, requestedMethod: string): void {
+    const match = runtime.table.match(req.url ?? '/');
+    const entry = isToken(requestedMethod) ? findEntry(runtime, match.entries, req, requestedMethod, false) : undefined;
+    const policy = entry?.policy ?? runtime.table.defaults;
+    if (!policy.enabled) return next();
+    if (match.policyDependsOnMethod) appendVary(res, 'Access-Control-Request-Method');
+    if (policy.allowHeaders === undefined) appendVary(res, 'Access-Control-Request-Headers');
+    const origin = req.headers.origin!;
+    const route = entry?.label ?? `${requestedMethod} ${req.url}`;
+    if (policy.wildcard) return this.answerPreflight(runtime, policy, '*', route, req, res, next);
+    appendVary(res, 'Origin');
+    const decision = matchOrigin(policy.origins, origin, req);
+    if (decision === true) return this.answerPreflight(runtime, policy, origin, route, req, res, next);
+    if (decision === false) return this.refusePreflight(runtime, policy, origin, route, req, res, next);
+    decision.then(
+      (allowed) =>
+        allowed
+          ? this.answerPreflight(runtime, policy, origin, route, req, res, next)
+          : this.refusePreflight(runtime, policy, origin, route, req, res, next),
+      next,
+    );
+  }
+
+  private answerPreflight(runtime: CorsRuntime, policy: CompiledPolicy, allowOrigin: string, route: string, req: CorsRequest, res: ServerResponse, next: Next): void {
+    res.setHeader(ALLOW_ORIGIN, allowOrigin);
+    if (policy.credentials) res.setHeader('Access-Control-Allow-Credentials', 'true');
+    if (policy.allowMethods !== '') res.setHeader('Access-Control-Allow-Methods', policy.allowMethods);
+    const allowHeaders = policy.allowHeaders ?? reflectableHeaders(req);
+    if (allowHeaders) res.setHeader('Access-Control-Allow-Headers', allowHeaders);
+    if (policy.maxAge !== undefined) res.setHeader('Access-Control-Max-Age', policy.maxAge);
+    if (policy.exposeHeaders !== undefined) res.setHeader('Access-Control-Expose-Headers', policy.exposeHeaders);
+    if (runtime.explainer !== undefined) explainPreflight(runtime.explainer, policy, route, req);
+    if (policy.preflightContinue) return next();
+    endPreflight(res, policy.optionsSuccessStatus);
+  }
+
+  private refusePreflight(runtime: CorsRuntime, policy: CompiledPolicy, origin: string, route: string, req: CorsRequest, res: ServerResponse, next: Next): void {
+    this.refuseOrigin(runtime, origin, route, req, policy);
+    if (policy.preflightContinue) return next();
+    endPreflight(res, policy.optionsSuccessStatus);
+  }
+
+  private refuseOrigin(runtime: CorsRuntime, origin: string, route: string | undefined, req: CorsRequest, policy: CompiledPolicy): void {
+    runtime.explainer?.explain(
+      origin === 'null' || parseSerializedOrigin(origin) !== undefined ? 'origin not trusted' : 'origin not a serialized origin',
+      origin,
+      route ?? `${req.method} ${req.url}`,
+      policy,
+    );
+  }
+}
+
+function allowActual(res: ServerResponse, policy: CompiledPolicy, origin: string): void {
+  res.setHeader(ALLOW_ORIGIN, origin);
+  if (policy.credentials) res.setHeader('Access-Control-Allow-Credentials', 'true');
+  if (policy.exposeHeaders !== undefined) res.setHeader('Access-Control-Expose-Headers', policy.exposeHeaders);
+}
+
+/** The requested headers, reflected only when they are a well-formed list (never anything else). */
+function reflectableHeaders(req: CorsRequest): string | undefined {
+  const requested = req.headers['access-control-request-headers'];
+  if (requested === undefined) return undefined;
+  return parseRequestedHeaders(requested) === undefined ? undefined : requested;
+}
+
+function endPreflight(res: ServerResponse, status: number): void {
+  // Safari waits for a body on a 204 without Content-Length (as the `cors` package notes).
+  res.statusCode = status;
+  res.setHeader('Content-Length', '0');
+  res.end();
+}
+
+/** The first route (in registration order) that Nest would run for this request. */
+function findEntry(runtime: CorsRuntime, entries: readonly RouteEntry[], req: CorsRequest, method: string, knowsVersion: boolean): RouteEntry | undefined {
+  let hostname: string | undefined;
+  for (const entry of entries) {
+    if (entry.method !== method && entry.method !== 'ALL' && !(method === 'HEAD' && entry.method === 'GET')) continue;
+    if (entry.hosts !== undefined) {
+      hostname ??= req.hostname ?? req.headers.host?.replace(/:\d+$/, '') ?? '';
+      if (!entry.hosts.some((host) => host.test(hostname!))) continue;
+    }
+    // A preflight never carries the version header: the first handler of the method answers it.
+    if (knowsVersion && entry.filterVersion !== undefined && runtime.versioning !== undefined && !matchesVersionFilter(entry.filterVersion, runtime.versioning, req)) continue;
+    return entry;
+  }
+  return undefined;
+}
+
+function explainPreflight(explainer: RefusalExplainer, policy: CompiledPolicy, route: string, req: CorsRequest): void {
+  const origin = req.headers.origin!;
+  const method = req.headers['access-control-request-method']!;
+  if (!SAFELISTED_METHODS.has(method) && !policy.allowedMethods.has(method) && !policy.allowedMethods.has('*')) {
+    explainer.explain('method not allowed', origin, route, policy, `requested ${method}`);
+  }
+  const requested = req.headers['access-control-request-headers'];
+  if (requested === undefined) return;
+  const names = parseRequestedHeaders(requested);
+  if (names === undefined) return explainer.explain('malformed Access-Control-Request-Headers', origin, route, policy);
+  const allowed = policy.allowedHeaderNames;
+  if (allowed === undefined) return;
+  const wildcard = allowed.has('*') && !policy.credentials;
+  const missing = names.filter((name) => !allowed.has(name) && !(wildcard && name !== 'authorization'));
+  if (missing.length > 0) explainer.explain('header not allowed', origin, route, policy, `requested ${missing.join(', ')}`);
+}

@@ -1,0 +1,49 @@
+import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
+import { ConfigurableCorsModule } from './cors.module-definition.js';
+import { CorsMiddleware } from './cors.middleware.js';
+import { CorsOriginCache } from './cors-origin-cache.js';
+import { CorsPolicyExplorer } from './cors-policy.explorer.js';
+
+/**
+ * Per-route CORS. Import it once in the app module; it installs its own middleware on
+ * every path and method, ahead of guards (and of the body parser in `NestFactory.create` apps).
+ *
+ * @example
+ * ```ts
+ * @Module({
+ *   imports: [CorsModule.forRoot({ origin: ['https://app.example.com'], credentials: true })],
+ * })
+ * export class AppModule {}
+ * ```
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [CorsMiddleware, CorsOriginCache, CorsPolicyExplorer],
+  exports: [CorsOriginCache],
+})
+export class CorsModule extends ConfigurableCorsModule implements NestModule {
+  private installed = false;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly middleware: CorsMiddleware,
+  ) {
+    super();
+    // NestFactory.create apps have their HTTP adapter already: installing now puts the
+    // middleware ahead of the body parser, so a malformed body's 400 carries CORS headers.
+    this.install();
+  }
+
+  /** Apps from Test.createTestingModule get their adapter later; install before the routes then. */
+  configure(_consumer: MiddlewareConsumer): void {
+    this.install();
+  }
+
+  private install(): void {
+    const adapter = this.adapterHost?.httpAdapter;
+    if (this.installed || adapter === undefined || adapter === null) return;
+    adapter.use(this.middleware.use);
+    this.installed = true;
+  }
+}

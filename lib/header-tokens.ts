@@ -1,0 +1,25 @@
+/** RFC 9110 token characters: what a method or a header name may be made of. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export function isToken(value: string): boolean {
+  return TOKEN.test(value);
+}
+
+/** Splits an option given as a list or as a comma-separated string (the `cors` package accepts both). */
+export function splitList(value: string | readonly string[]): string[] {
+  const items = typeof value === 'string' ? value.split(',') : value;
+  return items.map((item) => item.trim()).filter((item) => item !== '');
+}
+
+/** A comma-separated list of tokens with optional whitespace (`Access-Control-Request-Headers`). */
+const TOKEN_LIST = /^[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*,[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*[ \t]*$/;
+
+/**
+ * Parses `Access-Control-Request-Headers` into lower-case names; `undefined` when it is not a
+ * list of tokens (so that nothing malformed is ever reflected). An empty value is an empty list.
+ */
+export function parseRequestedHeaders(value: string): string[] | undefined {
+  if (value.trim() === '') return [];
+  if (!TOKEN_LIST.test(value)) return undefined;
+  return value.split(',').map((name) => name.trim().toLowerCase());
+}

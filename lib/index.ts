@@ -1,0 +1,18 @@
+export { CorsModule } from './cors.module.js';
+export type { CorsModuleExtras } from './cors.module-definition.js';
+export { CorsPolicy } from './cors-policy.decorator.js';
+export { CorsOriginCache } from './cors-origin-cache.js';
+export { CorsConfigurationError, type CorsConfigurationProblem } from './cors-configuration.error.js';
+export { CORS_POLICY_METADATA, CORS_POLICY_MODULE_OPTIONS } from './cors.constants.js';
+export type { CorsOriginResolver } from './cors-origin-resolver.interface.js';
+export type { CorsRequest } from './cors-request.interface.js';
+export type {
+  CorsModuleOptions,
+  CorsOriginCallback,
+  CorsOriginFunction,
+  CorsOriginRule,
+  CorsPolicyArgument,
+  CorsPolicyOptions,
+  CorsResolverCacheOptions,
+  CorsStaticOriginAnswer,
+} from './cors-policy-options.interface.js';

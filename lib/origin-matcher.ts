@@ -1,0 +1,41 @@
+import type { CorsRequest } from './cors-request.interface.js';
+import { isSubdomainOf, parseSerializedOrigin, type OriginRuleString } from './serialized-origin.js';
+
+/** A dynamic origin check (function or resolver), already wrapped with its timeout, cache and logging. */
+export type DynamicOriginCheck = (origin: string, request: CorsRequest) => boolean | Promise<boolean>;
+
+type SubdomainPattern = Extract<OriginRuleString, { kind: 'subdomains' }>;
+
+/** The origin rules of one policy, compiled at startup. */
+export interface OriginRuleSet {
+  /** `true` in the list: any valid serialized origin (never `null`). */
+  readonly reflectAny: boolean;
+  /** Exact origins, normalised; `'null'` only when listed explicitly. */
+  readonly exact: ReadonlySet<string>;
+  readonly subdomains: readonly SubdomainPattern[];
+  readonly regexps: readonly RegExp[];
+  readonly dynamic: readonly DynamicOriginCheck[];
+}
+
+/**
+ * Decides whether a request `Origin` is allowed. Static rules first (one `Set` lookup, then
+ * patterns), dynamic checks last and in order. The header is compared as sent: anything that is
+ * not a serialized origin (several values, whitespace, userinfo, upper case...) is refused.
+ */
+export function matchOrigin(rules: OriginRuleSet, origin: string, request: CorsRequest): boolean | Promise<boolean> {
+  if (rules.exact.has(origin)) return true;
+  const parsed = parseSerializedOrigin(origin);
+  if (parsed === undefined) return false;
+  if (rules.reflectAny) return true;
+  for (const pattern of rules.subdomains) if (isSubdomainOf(parsed, pattern)) return true;
+  for (const regexp of rules.regexps) {
+    regexp.lastIndex = 0; // a /g or /y rule must not remember the previous request
+    if (regexp.test(origin)) return true;
+  }
+  return rules.dynamic.length === 0 ? false : matchDynamic(rules.dynamic, origin, request);
+}
+
+async function matchDynamic(checks: readonly DynamicOriginCheck[], origin: string, request: CorsRequest): Promise<boolean> {
+  for (const check of checks) if ((await check(origin, request)) === true) return true;
+  return false;
+}

@@ -1,0 +1,187 @@
+import type { CorsConfigurationProblem } from './cors-configuration.error.js';
+import type { CorsOriginRule, CorsPolicyOptions } from './cors-policy-options.interface.js';
+import type { CompiledPolicy } from './compiled-policy.js';
+import { CORS_PACKAGE_DEFAULTS } from './cors.constants.js';
+import { isToken, splitList } from './header-tokens.js';
+import type { DynamicOriginCheck } from './origin-matcher.js';
+import { parseOriginRuleString, type OriginRuleString } from './serialized-origin.js';
+import type { MergedPolicy, PolicyField } from './policy-merge.js';
+
+/** Turns a function or resolver rule into a check with its timeout, cache and logging. */
+export type DynamicCheckFactory = (rule: Function, declaredAt: string, report: CompileReport) => DynamicOriginCheck;
+
+/** The problems found while compiling: errors stop the app, warnings are logged. */
+export interface CompileReport {
+  readonly errors: CorsConfigurationProblem[];
+  readonly warnings: CorsConfigurationProblem[];
+}
+
+const NO_ORIGINS = { reflectAny: false, exact: new Set<string>(), subdomains: [], regexps: [], dynamic: [] };
+
+/** A policy that sends nothing: CORS off. */
+export function disabledPolicy(describedAs: string): CompiledPolicy {
+  return {
+    enabled: false, wildcard: false, origins: NO_ORIGINS, credentials: false, exposeHeaders: undefined,
+    allowMethods: '', allowedMethods: new Set(), allowHeaders: undefined, allowedHeaderNames: undefined,
+    maxAge: undefined, preflightContinue: false, optionsSuccessStatus: 204, describedAs, sources: {},
+  };
+}
+
+/** Compiles a merged policy, reporting every error and warning with the option and where it was declared. */
+export function compilePolicy(
+  merged: MergedPolicy,
+  describedAs: string,
+  toDynamicCheck: DynamicCheckFactory,
+  report: CompileReport,
+): CompiledPolicy {
+  if (merged.off !== undefined) return disabledPolicy(merged.off);
+  const { options, sources } = merged;
+  const where = (field: PolicyField): string => sources[field] ?? `${describedAs} (the \`cors\` package default)`;
+  const problem = (field: PolicyField, text: string, fix: string): CorsConfigurationProblem => ({
+    option: field, declaredAt: where(field), problem: text, fix,
+  });
+  const origin = options.origin ?? CORS_PACKAGE_DEFAULTS.origin;
+  if (origin === false) return disabledPolicy(where('origin'));
+  const credentials = options.credentials === true;
+  const rules = Array.isArray(origin) ? origin : [origin];
+  const wildcard = rules.length === 1 && rules[0] === '*';
+  const origins = compileOriginRules(rules, { where: where('origin'), credentials, toDynamicCheck, report, problem });
+
+  if (wildcard && credentials) {
+    report.errors.push(problem('origin', `origin '*' cannot be used with credentials: true (declared at ${where('credentials')}); browsers refuse that answer`,
+      "list the trusted origins instead of '*', or set credentials: false on this route"));
+  }
+  if (credentials && rules.includes(true)) {
+    report.warnings.push(problem('origin', `origin: true with credentials: true (declared at ${where('credentials')}) reflects every origin with cookies`,
+      'list the trusted origins, or use a resolver'));
+  }
+  const methods = checkTokens('methods', options.methods ?? CORS_PACKAGE_DEFAULTS.methods, report, problem);
+  for (const method of methods) {
+    if (method !== method.toUpperCase()) {
+      report.warnings.push(problem('methods', `method "${method}" is not upper case; browsers send it as the page typed it and methods compare case-sensitively`,
+        `write "${method.toUpperCase()}"`));
+    }
+  }
+  const allowedHeaders = options.allowedHeaders;
+  const reflectHeaders = allowedHeaders === undefined || allowedHeaders === '';
+  const headerNames = reflectHeaders ? [] : checkTokens('allowedHeaders', allowedHeaders, report, problem);
+  if (headerNames.includes('*')) {
+    report.warnings.push(problem('allowedHeaders', "'*' never covers Authorization" + (credentials ? ', and with credentials it is the literal header name "*"' : ''),
+      "list the headers by name, e.g. ['Content-Type', 'Authorization']"));
+  }
+  const exposed = options.exposedHeaders === undefined ? [] : checkTokens('exposedHeaders', options.exposedHeaders, report, problem);
+  if (credentials && exposed.includes('*')) {
+    report.warnings.push(problem('exposedHeaders', "with credentials, '*' is the literal header name \"*\" and exposes nothing",
+      'list the response headers the page must read'));
+  }
+  return {
+    enabled: true,
+    wildcard,
+    origins,
+    credentials,
+    exposeHeaders: joinHeaderValue(options.exposedHeaders),
+    allowMethods: joinHeaderValue(options.methods ?? CORS_PACKAGE_DEFAULTS.methods) ?? '',
+    allowedMethods: new Set(methods),
+    allowHeaders: reflectHeaders ? undefined : (joinHeaderValue(allowedHeaders) ?? ''),
+    allowedHeaderNames: reflectHeaders ? undefined : new Set(headerNames.map((name) => name.toLowerCase())),
+    maxAge: options.maxAge === undefined ? undefined : String(options.maxAge),
+    preflightContinue: options.preflightContinue === true,
+    optionsSuccessStatus: options.optionsSuccessStatus ?? CORS_PACKAGE_DEFAULTS.optionsSuccessStatus,
+    describedAs,
+    sources,
+  };
+}
+
+/** The header value the `cors` package would send: arrays joined with ',', strings as written. */
+function joinHeaderValue(value: string | readonly string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const joined = typeof value === 'string' ? value : value.join(',');
+  return joined === '' ? undefined : joined;
+}
+
+type ProblemMaker = (field: PolicyField, text: string, fix: string) => CorsConfigurationProblem;
+
+function checkTokens(field: PolicyField, value: string | readonly string[], report: CompileReport, problem: ProblemMaker): string[] {
+  const items = splitList(value);
+  for (const item of items) {
+    if (!isToken(item)) {
+      const kind = field === 'methods' ? 'method' : 'header name';
+      report.errors.push(problem(field, `"${item}" is not a valid ${kind} (RFC 9110 token)`, `remove it or write a ${kind} such as "${field === 'methods' ? 'PATCH' : 'X-Request-Id'}"`));
+    }
+  }
+  return items;
+}
+
+interface OriginContext {
+  readonly where: string;
+  readonly credentials: boolean;
+  readonly toDynamicCheck: DynamicCheckFactory;
+  readonly report: CompileReport;
+  readonly problem: ProblemMaker;
+}
+
+function compileOriginRules(rules: readonly CorsOriginRule[], context: OriginContext) {
+  const { report, problem } = context;
+  const exact = new Set<string>();
+  const subdomains: Extract<OriginRuleString, { kind: 'subdomains' }>[] = [];
+  const regexps: RegExp[] = [];
+  const dynamic: DynamicOriginCheck[] = [];
+  let reflectAny = false;
+  for (const rule of rules) {
+    if (rule === true) reflectAny = true;
+    else if (rule === false) continue;
+    else if (rule instanceof RegExp) {
+      regexps.push(rule);
+      warnAboutRegExp(rule, report, problem);
+    } else if (typeof rule === 'function') dynamic.push(context.toDynamicCheck(rule, context.where, report));
+    else if (rule === '*') {
+      if (rules.length > 1) report.errors.push(problem('origin', "'*' inside a list allows every origin and makes the rest of the list meaningless", "use '*' alone, or list only the trusted origins"));
+    } else {
+      const parsed = parseOriginRuleString(rule);
+      if ('problem' in parsed) report.errors.push(problem('origin', parsed.problem, parsed.fix));
+      else if (parsed.kind === 'null') {
+        exact.add('null');
+        report.warnings.push(problem('origin', "trusting the 'null' origin trusts sandboxed iframes, data: URLs and local files of any site", "remove 'null', unless you really serve such pages"));
+      } else if (parsed.kind === 'exact') {
+        if (parsed.origin !== rule) report.warnings.push(problem('origin', `"${rule}" is compared as "${parsed.origin}", as browsers send it`, `write "${parsed.origin}"`));
+        exact.add(parsed.origin);
+      } else subdomains.push(parsed);
+    }
+  }
+  warnAboutSchemeDowngrade([...exact, ...subdomains.map((pattern) => pattern.text)], problem, report);
+  return { reflectAny, exact, subdomains, regexps, dynamic };
+}
+
+function warnAboutRegExp(rule: RegExp, report: CompileReport, problem: ProblemMaker): void {
+  const source = rule.source;
+  if (!source.startsWith('^') || !source.endsWith('$') || source.endsWith('\\$')) {
+    report.warnings.push(problem('origin', `${String(rule)} is not anchored at both ends, so "https://trusted.example.com.evil.net" or "https://eviltrusted.example.com" may match`,
+      'write it as /^https:\\/\\/app\\.example\\.com$/, or use an exact origin or a subdomain pattern'));
+  }
+  if (hasUnescapedDot(source)) {
+    report.warnings.push(problem('origin', `${String(rule)} has an unescaped '.', which matches any character ("appXexample.com")`, "escape it: '\\.'"));
+  }
+}
+
+/** An unescaped `.` outside a character class. */
+function hasUnescapedDot(source: string): boolean {
+  let inClass = false;
+  for (let index = 0; index < source.length; index++) {
+    const char = source[index];
+    if (char === '\\') index++;
+    else if (char === '[') inClass = true;
+    else if (char === ']') inClass = false;
+    else if (char === '.' && !inClass) return true;
+  }
+  return false;
+}
+
+function warnAboutSchemeDowngrade(origins: readonly string[], problem: ProblemMaker, report: CompileReport): void {
+  const secure = new Set(origins.filter((origin) => origin.startsWith('https://')).map((origin) => origin.slice('https://'.length)));
+  for (const origin of origins) {
+    if (origin.startsWith('http://') && secure.has(origin.slice('http://'.length))) {
+      report.warnings.push(problem('origin', `"${origin}" is trusted next to its https: origin, so a network attacker can use the plain-http page`,
+        `remove "${origin}"`));
+    }
+  }
+}
