@@ -1,0 +1,57 @@
+import {
+  BadRequestException, Body, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, NotImplementedException,
+  Param, Post, Res, UseGuards,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { CorsOriginCache, CorsPolicy } from '../../lib/index.js';
+import { OriginsRepository } from '../origins/origins.repository.js';
+import { AdminTokenGuard } from './admin-token.guard.js';
+import { explainInvalidOrigin } from './origin-validation.js';
+
+/**
+ * The admin API. `@CorsPolicy(false)`: no CORS header on any response or preflight, so no
+ * page on another origin can read it or send it the `Authorization` header (that needs a
+ * preflight, which is never allowed). Call it from a server, a script or curl.
+ */
+@Controller('admin')
+@CorsPolicy(false)
+@UseGuards(AdminTokenGuard)
+export class AdminController {
+  constructor(
+    private readonly origins: OriginsRepository,
+    private readonly corsCache: CorsOriginCache,
+  ) {}
+
+  @Get('origins')
+  async list(): Promise<Array<{ origin: string }>> {
+    return (await this.origins.list()).map((origin) => ({ origin }));
+  }
+
+  /** 201 when added, 200 when it was already there, 400 with the reason for an invalid origin. */
+  @Post('origins')
+  async add(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<{ origin: string; status: 'added' | 'exists' }> {
+    const origin = (body as { origin?: unknown } | undefined)?.origin;
+    const problem = explainInvalidOrigin(origin);
+    if (problem !== undefined) throw new BadRequestException(problem);
+    const status = await this.origins.add(origin as string);
+    // The cache may hold a refusal for this origin: forget it, so the next request sees the change.
+    this.corsCache.invalidate(origin as string);
+    res.status(status === 'added' ? HttpStatus.CREATED : HttpStatus.OK);
+    return { origin: origin as string, status };
+  }
+
+  /** `:origin` is URL-encoded (`https%3A%2F%2Fapp.example.com`); 204, or 404 when unknown. */
+  @Delete('origins/:origin')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async remove(@Param('origin') origin: string): Promise<void> {
+    const removed = await this.origins.remove(origin);
+    this.corsCache.invalidate(origin);
+    if (!removed) throw new NotFoundException(`"${origin}" is not a trusted origin`);
+  }
+
+  /** PLACEHOLDER: the policy map is built by another issue; until then, 501. */
+  @Get('cors-policies')
+  policies(): never {
+    throw new NotImplementedException('policy map not implemented yet');
+  }
+}

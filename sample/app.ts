@@ -1,0 +1,28 @@
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
+import { AppModule } from './app.module.js';
+import { resolveSampleConfig, type SampleConfig } from './sample-config.js';
+
+export interface SampleAppOptions extends Partial<SampleConfig> {
+  /** Nest's logger option; `false` in tests. */
+  readonly logger?: LoggerService | LogLevel[] | false;
+  /** Read unset options from this environment (default `process.env`; `{}` for none). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface SampleApp {
+  readonly app: INestApplication;
+  readonly config: SampleConfig;
+}
+
+/**
+ * Creates the sample app (not listening yet), used by main.ts and, in process, by the tests.
+ * Explicit options win over the environment, which wins over the defaults.
+ */
+export async function createSampleApp(options: SampleAppOptions = {}): Promise<SampleApp> {
+  const { logger, env, ...overrides } = options;
+  const config = resolveSampleConfig(overrides, env);
+  // No enableCors(): CORS comes only from CorsModule in AppModule.
+  const app = await NestFactory.create(AppModule.register(config), logger === undefined ? {} : { logger });
+  return { app, config };
+}

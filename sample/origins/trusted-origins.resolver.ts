@@ -1,0 +1,17 @@
+import { Injectable } from '@nestjs/common';
+import type { CorsOriginResolver } from '../../lib/index.js';
+import { OriginsRepository } from './origins.repository.js';
+
+/**
+ * Trusts the origins stored in the database. The library caches each answer
+ * (`resolverCache.ttlMs`), so the database is not queried on every request; the admin
+ * API invalidates the cache when it changes an origin.
+ */
+@Injectable()
+export class TrustedOrigins implements CorsOriginResolver {
+  constructor(private readonly origins: OriginsRepository) {}
+
+  isOriginAllowed(origin: string): Promise<boolean> {
+    return this.origins.exists(origin);
+  }
+}

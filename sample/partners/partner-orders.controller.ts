@@ -1,0 +1,19 @@
+import { Controller, Get } from '@nestjs/common';
+import { CorsPolicy } from '../../lib/index.js';
+import { TrustedOrigins } from '../origins/trusted-origins.resolver.js';
+
+/**
+ * Credentialed partner API. Our own front end is a static rule, checked first without a
+ * database query; partner origins come from the database through the TrustedOrigins resolver.
+ */
+@Controller('partners')
+@CorsPolicy({ origin: ['https://app.example.com', TrustedOrigins], credentials: true })
+export class PartnerOrdersController {
+  @Get('orders')
+  orders(): Array<{ id: string; status: string; total: number }> {
+    return [
+      { id: 'ord-1001', status: 'shipped', total: 42 },
+      { id: 'ord-1002', status: 'pending', total: 17.5 },
+    ];
+  }
+}

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+
+/** Injection token of the sample's {@link SampleConfig}. */
+export const SAMPLE_CONFIG = Symbol('SAMPLE_CONFIG');
+
+/** Everything the sample reads from its environment (BRIEF §5, "The sample's interface"). */
+export interface SampleConfig {
+  /** Interface to listen on. `HOST`, default `127.0.0.1` (not reachable from other machines). */
+  readonly host: string;
+  /** `PORT`, default 3000; 0 picks a free port. */
+  readonly port: number;
+  /** Embedded database folder (`PGLITE_DIR`, default `sample/.data`), used when `databaseUrl` is unset. */
+  readonly pgliteDir: string;
+  /** PostgreSQL connection string (`DATABASE_URL`); unset = embedded PGlite. */
+  readonly databaseUrl: string | undefined;
+  /** Bearer token of the admin API (`ADMIN_TOKEN`). */
+  readonly adminToken: string;
+  /** Whether `adminToken` was generated at startup (so main.ts prints it once). */
+  readonly adminTokenGenerated: boolean;
+  /** TTL of the CORS resolver cache in ms (`CORS_CACHE_TTL_MS`, default 60 000; 0 = no cache). */
+  readonly cacheTtlMs: number;
+  /** The table of trusted origins. Not an env var: tests use a table of their own on a shared server. */
+  readonly originsTable: string;
+}
+
+export const DEFAULT_PGLITE_DIR = 'sample/.data';
+export const DEFAULT_CACHE_TTL_MS = 60_000;
+export const DEFAULT_ORIGINS_TABLE = 'trusted_origins';
+
+/** Builds the config from explicit overrides, then the environment, then the defaults. */
+export function resolveSampleConfig(overrides: Partial<SampleConfig> = {}, env: NodeJS.ProcessEnv = process.env): SampleConfig {
+  const given = overrides.adminToken ?? nonEmpty(env.ADMIN_TOKEN);
+  // Never a built-in default: a token anyone can read in the source protects nothing.
+  const adminToken = given ?? randomBytes(32).toString('base64url');
+  return {
+    host: overrides.host ?? nonEmpty(env.HOST) ?? '127.0.0.1',
+    port: overrides.port ?? parseInteger('PORT', env.PORT, 3000, 65_535),
+    pgliteDir: overrides.pgliteDir ?? nonEmpty(env.PGLITE_DIR) ?? DEFAULT_PGLITE_DIR,
+    databaseUrl: 'databaseUrl' in overrides ? overrides.databaseUrl : nonEmpty(env.DATABASE_URL),
+    adminToken,
+    adminTokenGenerated: overrides.adminTokenGenerated ?? given === undefined,
+    cacheTtlMs: overrides.cacheTtlMs ?? parseInteger('CORS_CACHE_TTL_MS', env.CORS_CACHE_TTL_MS, DEFAULT_CACHE_TTL_MS, Number.MAX_SAFE_INTEGER),
+    originsTable: overrides.originsTable ?? DEFAULT_ORIGINS_TABLE,
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** A wrong number stops the sample at startup rather than running with a surprise value. */
+function parseInteger(name: string, value: string | undefined, fallback: number, max: number): number {
+  if (nonEmpty(value) === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > max) {
+    throw new Error(`${name} must be an integer from 0 to ${max}, got "${value}"`);
+  }
+  return parsed;
+}
