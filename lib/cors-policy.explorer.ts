@@ -42,7 +42,7 @@ export class CorsPolicyExplorer implements OnModuleInit {
     const toDynamicCheck = createDynamicCheckFactory(
       this.moduleRef, this.cache, this.options.resolverTimeoutMs ?? DEFAULT_RESOLVER_TIMEOUT_MS, this.logger,
     );
-    report.errors.push(...checkShape(CorsModuleShape, this.options, 'CorsModule.forRoot'));
+    report.errors.push(...checkShape(CorsModuleShape, this.options, MODULE_DEFAULTS_LABEL));
     const named = this.declareNamedPolicies(report);
     const defaults: MergedPolicy = declarePolicy(this.options, MODULE_DEFAULTS_LABEL);
     const compile = memoizedCompiler(defaults, named, toDynamicCheck, report);

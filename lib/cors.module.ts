@@ -1,5 +1,6 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
+import { CORS_POLICY_MODULE_OPTIONS } from './cors.constants.js';
 import { ConfigurableCorsModule } from './cors.module-definition.js';
 import { CorsMiddleware } from './cors.middleware.js';
 import { CorsOriginCache } from './cors-origin-cache.js';
@@ -20,7 +21,7 @@ import { CorsPolicyExplorer } from './cors-policy.explorer.js';
 @Module({
   imports: [DiscoveryModule],
   providers: [CorsMiddleware, CorsOriginCache, CorsPolicyExplorer],
-  exports: [CorsOriginCache],
+  exports: [CorsOriginCache, CORS_POLICY_MODULE_OPTIONS],
 })
 export class CorsModule extends ConfigurableCorsModule implements NestModule {
   private installed = false;

@@ -4,6 +4,7 @@ export { CorsPolicy } from './cors-policy.decorator.js';
 export { CorsOriginCache } from './cors-origin-cache.js';
 export { CorsConfigurationError, type CorsConfigurationProblem } from './cors-configuration.error.js';
 export { CORS_POLICY_METADATA, CORS_POLICY_MODULE_OPTIONS } from './cors.constants.js';
+export { InjectCorsPolicyOptions } from './inject-cors-policy-options.decorator.js';
 export type { CorsOriginResolver } from './cors-origin-resolver.interface.js';
 export type { CorsRequest } from './cors-request.interface.js';
 export type {
