@@ -15,8 +15,10 @@ type VaryingResponse = ServerResponse & {
  * instead of losing it, which would let a shared cache serve one origin's answer to another.
  */
 export function appendVary(res: ServerResponse, field: string): void {
-  vary(res, field);
   const response = res as VaryingResponse;
+  // The common case (no Vary yet) needs no parsing.
+  if (response.getHeader('Vary') === undefined) response.setHeader('Vary', field);
+  else vary(res, field);
   const kept = response[KEPT_FIELDS];
   if (kept === undefined) {
     response[ORIGINAL_SET_HEADER] = response.setHeader;
