@@ -112,7 +112,7 @@ function memoizedCompiler(defaults: MergedPolicy, named: ReadonlyMap<string, Dec
     const merged = mergePolicy(defaults, named, [
       { argument: controllerArgument, declaredAt: `@CorsPolicy on ${controller}` },
       { argument: handlerArgument, declaredAt: `@CorsPolicy on ${handler}` },
-    ]);
+    ], report.errors);
     const describedAs = handlerArgument !== undefined ? `@CorsPolicy on ${handler}` : controllerArgument !== undefined ? `@CorsPolicy on ${controller}` : MODULE_DEFAULTS_LABEL;
     const policy = compilePolicy(merged, describedAs, toDynamicCheck, report);
     byHandler.set(handlerKey, policy);

@@ -4,7 +4,9 @@ import type { CompiledPolicy } from './compiled-policy.js';
 import { CORS_PACKAGE_DEFAULTS } from './cors.constants.js';
 import { isToken, splitList } from './header-tokens.js';
 import type { DynamicOriginCheck } from './origin-matcher.js';
-import { parseOriginRuleString, type OriginRuleString } from './serialized-origin.js';
+import { isSubdomainOf, parseOriginRuleString, parseSerializedOrigin, type OriginRuleString } from './serialized-origin.js';
+
+type SubdomainPattern = Extract<OriginRuleString, { kind: 'subdomains' }>;
 import type { MergedPolicy, PolicyField } from './policy-merge.js';
 
 /** Turns a function or resolver rule into a check with its timeout, cache and logging. */
@@ -123,7 +125,7 @@ interface OriginContext {
 function compileOriginRules(rules: readonly CorsOriginRule[], context: OriginContext) {
   const { report, problem } = context;
   const exact = new Set<string>();
-  const subdomains: Extract<OriginRuleString, { kind: 'subdomains' }>[] = [];
+  const subdomains: SubdomainPattern[] = [];
   const regexps: RegExp[] = [];
   const dynamic: DynamicOriginCheck[] = [];
   let reflectAny = false;
@@ -148,19 +150,42 @@ function compileOriginRules(rules: readonly CorsOriginRule[], context: OriginCon
       } else subdomains.push(parsed);
     }
   }
-  warnAboutSchemeDowngrade([...exact, ...subdomains.map((pattern) => pattern.text)], problem, report);
+  warnAboutSchemeDowngrade(exact, subdomains, problem, report);
   return { reflectAny, exact, subdomains, regexps, dynamic };
 }
 
 function warnAboutRegExp(rule: RegExp, report: CompileReport, problem: ProblemMaker): void {
-  const source = rule.source;
-  if (!source.startsWith('^') || !source.endsWith('$') || source.endsWith('\\$')) {
+  // `^a|b$` anchors only one end of each branch: every top-level branch must be anchored.
+  const branches = topLevelBranches(rule.source);
+  if (!branches.every((branch) => branch.startsWith('^') && branch.endsWith('$') && !branch.endsWith('\\$'))) {
     report.warnings.push(problem('origin', `${String(rule)} is not anchored at both ends, so "https://trusted.example.com.evil.net" or "https://eviltrusted.example.com" may match`,
-      'write it as /^https:\\/\\/app\\.example\\.com$/, or use an exact origin or a subdomain pattern'));
+      'write it as /^https:\\/\\/app\\.example\\.com$/ (alternatives inside a group: /^(?:a|b)$/), or use an exact origin or a subdomain pattern'));
   }
-  if (hasUnescapedDot(source)) {
+  if (hasUnescapedDot(rule.source)) {
     report.warnings.push(problem('origin', `${String(rule)} has an unescaped '.', which matches any character ("appXexample.com")`, "escape it: '\\.'"));
   }
+}
+
+/** Splits a RegExp source at the `|` that are outside groups and character classes. */
+function topLevelBranches(source: string): string[] {
+  const branches: string[] = [];
+  let depth = 0;
+  let inClass = false;
+  let start = 0;
+  for (let index = 0; index < source.length; index++) {
+    const char = source[index];
+    if (char === '\\') index++;
+    else if (inClass) inClass = char !== ']';
+    else if (char === '[') inClass = true;
+    else if (char === '(') depth++;
+    else if (char === ')') depth--;
+    else if (char === '|' && depth === 0) {
+      branches.push(source.slice(start, index));
+      start = index + 1;
+    }
+  }
+  branches.push(source.slice(start));
+  return branches;
 }
 
 /** An unescaped `.` outside a character class. */
@@ -176,12 +201,21 @@ function hasUnescapedDot(source: string): boolean {
   return false;
 }
 
-function warnAboutSchemeDowngrade(origins: readonly string[], problem: ProblemMaker, report: CompileReport): void {
-  const secure = new Set(origins.filter((origin) => origin.startsWith('https://')).map((origin) => origin.slice('https://'.length)));
-  for (const origin of origins) {
-    if (origin.startsWith('http://') && secure.has(origin.slice('http://'.length))) {
-      report.warnings.push(problem('origin', `"${origin}" is trusted next to its https: origin, so a network attacker can use the plain-http page`,
-        `remove "${origin}"`));
-    }
+/** Warns about `http:` origins trusted next to `https:` ones of the same host (any port), patterns included. */
+function warnAboutSchemeDowngrade(exact: ReadonlySet<string>, subdomains: readonly SubdomainPattern[], problem: ProblemMaker, report: CompileReport): void {
+  const parsed = [...exact].map(parseSerializedOrigin).filter((origin) => origin !== undefined);
+  const secureHosts = new Set(parsed.filter((origin) => origin.scheme === 'https').map((origin) => origin.host));
+  const securePatterns = subdomains.filter((pattern) => pattern.scheme === 'https');
+  const warn = (rule: string) =>
+    report.warnings.push(problem('origin', `"${rule}" is trusted next to the https: origins of the same host, so a network attacker can use the plain-http page`, `remove "${rule}"`));
+  for (const origin of parsed) {
+    if (origin.scheme !== 'http') continue;
+    const coveredByPattern = securePatterns.some((pattern) => isSubdomainOf({ ...origin, scheme: 'https', port: pattern.port }, pattern));
+    if (secureHosts.has(origin.host) || coveredByPattern) warn(`http://${origin.host}${origin.port ? `:${origin.port}` : ''}`);
+  }
+  for (const pattern of subdomains) {
+    const secureTwin = securePatterns.some((secure) => secure.domain === pattern.domain) ||
+      [...secureHosts].some((host) => host.endsWith(`.${pattern.domain}`));
+    if (pattern.scheme === 'http' && secureTwin) warn(pattern.text);
   }
 }

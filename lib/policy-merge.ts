@@ -1,4 +1,4 @@
-import { CorsConfigurationError } from './cors-configuration.error.js';
+import { CorsConfigurationError, type CorsConfigurationProblem } from './cors-configuration.error.js';
 import type { CorsPolicyArgument, CorsPolicyOptions } from './cors-policy-options.interface.js';
 
 /** The fields of a policy, in the order they are documented. */
@@ -56,6 +56,7 @@ export function mergePolicy(
   defaults: MergedPolicy,
   named: ReadonlyMap<string, DeclaredPolicy>,
   levels: readonly PolicyLevel[],
+  problems?: CorsConfigurationProblem[],
 ): MergedPolicy {
   let current = defaults;
   for (const { argument, declaredAt } of levels) {
@@ -63,7 +64,15 @@ export function mergePolicy(
     if (argument === false) {
       current = { off: declaredAt };
     } else if (typeof argument === 'string') {
-      current = findNamedPolicy(named, argument, declaredAt);
+      const policy = named.get(argument);
+      if (policy !== undefined) current = policy;
+      else {
+        // Collected with the other problems when a list is given, so that one start shows them all.
+        const problem = unknownPolicyName(named, argument, declaredAt);
+        if (problems === undefined) throw new CorsConfigurationError([problem]);
+        problems.push(problem);
+        current = { off: declaredAt };
+      }
     } else {
       const below = current.off === undefined ? current : defaults.off === undefined ? defaults : undefined;
       const top = declarePolicy(argument, declaredAt);
@@ -73,18 +82,14 @@ export function mergePolicy(
   return current;
 }
 
-function findNamedPolicy(named: ReadonlyMap<string, DeclaredPolicy>, name: string, declaredAt: string): DeclaredPolicy {
-  const policy = named.get(name);
-  if (policy !== undefined) return policy;
+function unknownPolicyName(named: ReadonlyMap<string, DeclaredPolicy>, name: string, declaredAt: string): CorsConfigurationProblem {
   const known = [...named.keys()].map((key) => `'${key}'`).join(', ');
-  throw new CorsConfigurationError([
-    {
-      option: 'policy name',
-      declaredAt,
-      problem: `there is no policy named '${name}'`,
-      fix: known
-        ? `use one of ${known}, or add '${name}' to CorsModule.forRoot({ policies })`
-        : `declare it in CorsModule.forRoot({ policies: { ${name}: { ... } } })`,
-    },
-  ]);
+  return {
+    option: 'policy name',
+    declaredAt,
+    problem: `there is no policy named '${name}'`,
+    fix: known
+      ? `use one of ${known}, or add '${name}' to CorsModule.forRoot({ policies })`
+      : `declare it in CorsModule.forRoot({ policies: { ${name}: { ... } } })`,
+  };
 }

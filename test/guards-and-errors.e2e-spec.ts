@@ -84,6 +84,13 @@ class ItemsController {
     throw new Error('unexpected failure');
   }
 
+  /** An origin function that answers asynchronously: the headers must still be set before the guard runs. */
+  @Get('async')
+  @CorsPolicy({ origin: async (origin: string) => origin === PARTNER, credentials: true })
+  asyncPolicy() {
+    throw new Error('unexpected failure');
+  }
+
   @Post('raw')
   raw(@Body() body: unknown) {
     return { received: body };
@@ -277,6 +284,18 @@ describe.each(kinds)('$name', ({ create }) => {
       const res = await request(server).get('/items/boom').set(AUTH).set('Origin', ALLOWED);
       expect(res.status).toBe(500);
       expectAllowed(res);
+    });
+
+    it("the guard's 401 and a 500 on a route whose origin function answers asynchronously", async () => {
+      const rejected = await request(server).get('/items/async').set('Origin', PARTNER);
+      expect(rejected.status).toBe(401);
+      expectAllowed(rejected, PARTNER);
+      const failed = await request(server).get('/items/async').set(AUTH).set('Origin', PARTNER);
+      expect(failed.status).toBe(500);
+      expectAllowed(failed, PARTNER);
+      const refused = await request(server).get('/items/async').set('Origin', ALLOWED);
+      expect(refused.status).toBe(401);
+      expectRefused(refused);
     });
 
     it('a 404 for a path no route serves (module defaults)', async () => {
