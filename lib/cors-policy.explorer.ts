@@ -10,7 +10,7 @@ import { CorsOriginCache } from './cors-origin-cache.js';
 import type { CorsModuleOptions, CorsPolicyArgument } from './cors-policy-options.interface.js';
 import { CorsPolicy } from './cors-policy.decorator.js';
 import { RefusalExplainer } from './cors-refusal.js';
-import { discoverRoutes, readRoutingConfig } from './nest-routes.js';
+import { discoverRoutes, readRoutingConfig, sortBySpecificity } from './nest-routes.js';
 import { createDynamicCheckFactory } from './origin-checks.js';
 import { compilePolicy, type CompileReport, type DynamicCheckFactory } from './policy-compiler.js';
 import { declarePolicy, mergePolicy, type DeclaredPolicy, type MergedPolicy } from './policy-merge.js';
@@ -60,8 +60,11 @@ export class CorsPolicyExplorer implements OnModuleInit {
     }
     if (report.errors.length > 0) throw new CorsConfigurationError(report.errors);
     for (const warning of new Set(report.warnings.map(formatProblem))) this.logger.warn(warning);
+    const ordered = routing.sortsBySpecificity
+      ? sortBySpecificity(entries).map((entry, order) => ({ ...entry, order }))
+      : entries;
     this.middleware.activate({
-      table: new PolicyTable(entries, defaultPolicy),
+      table: new PolicyTable(ordered, defaultPolicy),
       versioning: routing.versioning,
       explainer: this.options.debug ? new RefusalExplainer(this.logger) : undefined,
     });

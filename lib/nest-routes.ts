@@ -54,6 +54,8 @@ export function readRoutingConfig(moduleRef: ModuleRef) {
     globalPrefix: config.getGlobalPrefix(),
     exclude: options.exclude ?? [],
     versioning: config.getVersioning(),
+    // Nest 12 can register routes by specificity instead of declaration order (absent in Nest 11).
+    sortsBySpecificity: (config as { getRouteResolutionStrategy?: () => string | undefined }).getRouteResolutionStrategy?.() === 'specificity',
     applicationId: container?.getModules?.().applicationId,
   };
 }
@@ -175,9 +177,44 @@ function joinPath(base: string, fragment: string): string {
 }
 
 function addLeadingSlash(path: string): string {
-  return path.startsWith('/') || path.startsWith('{') ? path : `/${path}`;
+  return path.startsWith('/') || path.startsWith('{/') ? path : `/${path}`;
 }
 
 function stripEndSlash(path: string): string {
   return path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+/** Segment ranks of Nest's RouteSpecificitySorter: lower is more specific. */
+const SEGMENT_RANK = { literal: 0, end: 1, mixed: 2, param: 3, wildcard: 4, missing: 5 } as const;
+type SegmentKind = keyof typeof SEGMENT_RANK;
+
+function segmentKinds(path: string): SegmentKind[] {
+  return path
+    .replace(/[{}]/g, '')
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map((segment) => {
+      if (segment.includes('*')) return 'wildcard';
+      if (/^:[A-Za-z_$][\w$]*$/.test(segment)) return 'param';
+      return segment.includes(':') ? 'mixed' : 'literal';
+    });
+}
+
+function compareSpecificity(left: SegmentKind[], right: SegmentKind[]): number {
+  const leftEnd: SegmentKind = left.includes('wildcard') ? 'missing' : 'end';
+  const rightEnd: SegmentKind = right.includes('wildcard') ? 'missing' : 'end';
+  for (let index = 0; index < Math.max(left.length, right.length); index++) {
+    const delta = SEGMENT_RANK[left[index] ?? leftEnd] - SEGMENT_RANK[right[index] ?? rightEnd];
+    if (delta !== 0) return delta;
+  }
+  return 0;
+}
+
+/**
+ * The order in which Nest registers routes under `routeResolutionStrategy: 'specificity'`
+ * (its RouteSpecificitySorter): more specific paths first, ties in declaration order.
+ */
+export function sortBySpecificity<T extends { readonly path: string }>(routes: readonly T[]): T[] {
+  const kinds = new Map(routes.map((route) => [route, segmentKinds(route.path)]));
+  return [...routes].sort((left, right) => compareSpecificity(kinds.get(left)!, kinds.get(right)!));
 }

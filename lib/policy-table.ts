@@ -47,7 +47,7 @@ export class PolicyTable {
     const staticEntries = new Map<string, RouteEntry[]>();
     const dynamic: DynamicRoute[] = [];
     for (const entry of entries) {
-      const key = normalizeRoutePath(entry.path);
+      const key = normalizePath(entry.path);
       if (isStaticPath(key)) append(staticEntries, key, entry);
       else dynamic.push({ regexp: compilePath(entry.path), entry });
     }
@@ -65,13 +65,16 @@ export class PolicyTable {
 
   /** The routes serving a request path (`req.url`, query string included or not). */
   match(url: string): PathMatch {
-    const key = normalizeRequestPath(url);
+    const queryStart = url.indexOf('?');
+    const path = queryStart === -1 ? url : url.slice(0, queryStart);
+    const key = normalizePath(path);
     const known = this.staticPaths.get(key);
     if (known !== undefined) return known;
     const candidates = this.dynamicCandidates(key);
     if (candidates.length === 0) return NO_MATCH;
     const entries: RouteEntry[] = [];
-    for (const route of candidates) if (route.regexp.test(key)) entries.push(route.entry);
+    // The raw path, trailing slash kept: "/docs/" matches "/docs/{*path}" where "/docs" does not.
+    for (const route of candidates) if (route.regexp.test(path)) entries.push(route.entry);
     return entries.length === 0 ? NO_MATCH : this.toMatch(entries);
   }
 
@@ -96,16 +99,9 @@ function append<T>(map: Map<string, T[]>, key: string, value: T): void {
   else list.push(value);
 }
 
-/** Express matches paths case-insensitively and ignores one trailing slash. */
-export function normalizeRequestPath(url: string): string {
-  const queryStart = url.indexOf('?');
-  let path = queryStart === -1 ? url : url.slice(0, queryStart);
-  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-  return path.toLowerCase();
-}
-
-function normalizeRoutePath(path: string): string {
-  return normalizeRequestPath(path);
+/** The key of a static path: Express matches paths case-insensitively and ignores one trailing slash. */
+function normalizePath(path: string): string {
+  return (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).toLowerCase();
 }
 
 function isStaticPath(path: string): boolean {
