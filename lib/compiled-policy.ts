@@ -1,3 +1,4 @@
+import type { CorsPolicyOptions } from './cors-policy-options.interface.js';
 import type { OriginRuleSet } from './origin-matcher.js';
 import type { PolicyField } from './policy-merge.js';
 
@@ -27,6 +28,8 @@ export interface CompiledPolicy {
   readonly optionsSuccessStatus: number;
   /** Where the policy comes from, for logs and the policy map: e.g. `@CorsPolicy on OrdersController.update`. */
   readonly describedAs: string;
+  /** The merged options, as declared (for the policy map). */
+  readonly options: CorsPolicyOptions;
   /** Where each field was declared (`cors` package default when absent). */
   readonly sources: Readonly<Partial<Record<PolicyField, string>>>;
 }

@@ -9,6 +9,7 @@ import { CorsModuleShape, CorsPolicyShape, checkShape } from './cors-options.sch
 import { CorsOriginCache } from './cors-origin-cache.js';
 import type { CorsModuleOptions, CorsPolicyArgument } from './cors-policy-options.interface.js';
 import { CorsPolicy } from './cors-policy.decorator.js';
+import { CorsPolicyMap } from './cors-policy-map.js';
 import { RefusalExplainer } from './cors-refusal.js';
 import { discoverRoutes, readRoutingConfig, sortBySpecificity } from './nest-routes.js';
 import { createDynamicCheckFactory } from './origin-checks.js';
@@ -34,6 +35,7 @@ export class CorsPolicyExplorer implements OnModuleInit {
     private readonly moduleRef: ModuleRef,
     private readonly cache: CorsOriginCache,
     private readonly middleware: CorsMiddleware,
+    private readonly policyMap: CorsPolicyMap,
   ) {}
 
   onModuleInit(): void {
@@ -63,6 +65,8 @@ export class CorsPolicyExplorer implements OnModuleInit {
     const ordered = routing.sortsBySpecificity
       ? sortBySpecificity(entries).map((entry, order) => ({ ...entry, order }))
       : entries;
+    this.policyMap.load(ordered);
+    if (this.options.debug) this.logger.log(`CORS policy map:\n${this.policyMap.toTable()}`);
     this.middleware.activate({
       table: new PolicyTable(ordered, defaultPolicy),
       versioning: routing.versioning,

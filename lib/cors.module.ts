@@ -4,6 +4,7 @@ import { CORS_POLICY_MODULE_OPTIONS } from './cors.constants.js';
 import { ConfigurableCorsModule } from './cors.module-definition.js';
 import { CorsMiddleware } from './cors.middleware.js';
 import { CorsOriginCache } from './cors-origin-cache.js';
+import { CorsPolicyMap } from './cors-policy-map.js';
 import { CorsPolicyExplorer } from './cors-policy.explorer.js';
 
 /**
@@ -20,8 +21,8 @@ import { CorsPolicyExplorer } from './cors-policy.explorer.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [CorsMiddleware, CorsOriginCache, CorsPolicyExplorer],
-  exports: [CorsOriginCache, CORS_POLICY_MODULE_OPTIONS],
+  providers: [CorsMiddleware, CorsOriginCache, CorsPolicyMap, CorsPolicyExplorer],
+  exports: [CorsOriginCache, CorsPolicyMap, CORS_POLICY_MODULE_OPTIONS],
 })
 export class CorsModule extends ConfigurableCorsModule implements NestModule {
   private installed = false;

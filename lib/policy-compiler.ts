@@ -25,7 +25,7 @@ export function disabledPolicy(describedAs: string): CompiledPolicy {
   return {
     enabled: false, wildcard: false, origins: NO_ORIGINS, credentials: false, exposeHeaders: undefined,
     allowMethods: '', allowedMethods: new Set(), allowHeaders: undefined, allowedHeaderNames: undefined,
-    maxAge: undefined, preflightContinue: false, optionsSuccessStatus: 204, describedAs, sources: {},
+    maxAge: undefined, preflightContinue: false, optionsSuccessStatus: 204, describedAs, options: {}, sources: {},
   };
 }
 
@@ -90,6 +90,7 @@ export function compilePolicy(
     preflightContinue: options.preflightContinue === true,
     optionsSuccessStatus: options.optionsSuccessStatus ?? CORS_PACKAGE_DEFAULTS.optionsSuccessStatus,
     describedAs,
+    options,
     sources,
   };
 }

@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import type { CompiledPolicy } from './compiled-policy.js';
+import { CORS_PACKAGE_DEFAULTS } from './cors.constants.js';
+import type { CorsOriginRule } from './cors-policy-options.interface.js';
+import { isResolverClass } from './origin-checks.js';
+import { POLICY_FIELDS, type PolicyField } from './policy-merge.js';
+import type { RouteEntry } from './policy-table.js';
+
+/** Where a field's value comes from when no level sets it. */
+export const CORS_PACKAGE_DEFAULT_SOURCE = 'cors package default';
+
+/** One field of an effective policy and where it was declared. */
+export interface CorsPolicyMapField {
+  /** The value, printable: origin rules as text (`RegExp` source, `function name`, `resolver Name`). */
+  readonly value: string | number | boolean | readonly string[] | null;
+  /** `CorsModule.forRoot (module defaults)`, `CorsModule.forRoot policies.name`, `@CorsPolicy on Controller[.handler]`, or `cors package default`. */
+  readonly source: string;
+}
+
+/** One route with its effective CORS policy. */
+export interface CorsPolicyMapEntry {
+  /** `GET`, `POST`..., `ALL`. */
+  readonly method: string;
+  /** The full path as Nest serves it (prefix, versions, RouterModule path included). */
+  readonly path: string;
+  /** `Controller.handler`. */
+  readonly handler: string;
+  /** `false` when CORS is off on this route; `disabledBy` says where. */
+  readonly enabled: boolean;
+  readonly disabledBy?: string;
+  /** Each policy field with its source; absent when CORS is off. */
+  readonly fields?: Readonly<Record<PolicyField, CorsPolicyMapField>>;
+}
+
+/**
+ * Every route of the app with its effective CORS policy and where each field came from
+ * (module defaults, a named policy, the controller or the handler). Built at startup; with
+ * `debug: true` it is also printed as a table.
+ *
+ * @example
+ * ```ts
+ * @Get('cors-policies') policies() { return this.policyMap.list(); }
+ * ```
+ */
+@Injectable()
+export class CorsPolicyMap {
+  private entries: readonly CorsPolicyMapEntry[] = [];
+
+  /** @internal Called once by the module when the policy table is built. */
+  load(routes: readonly RouteEntry[]): void {
+    this.entries = routes.map((route) => describeRoute(route));
+  }
+
+  /** Every route, in the order Nest registers them. */
+  list(): readonly CorsPolicyMapEntry[] {
+    return this.entries;
+  }
+
+  /** The map as a plain-text table, one line per route. */
+  toTable(): string {
+    const rows = this.entries.map((entry) => [
+      entry.method,
+      entry.path,
+      entry.handler,
+      entry.enabled && entry.fields ? describeField(entry.fields.origin) : `off (${entry.disabledBy})`,
+      entry.fields ? describeField(entry.fields.credentials) : '',
+      entry.fields ? describeField(entry.fields.methods) : '',
+      entry.fields ? describeField(entry.fields.maxAge) : '',
+    ]);
+    return formatTable(['method', 'path', 'handler', 'origin', 'credentials', 'methods', 'maxAge'], rows);
+  }
+}
+
+function describeRoute(route: RouteEntry): CorsPolicyMapEntry {
+  const { policy } = route;
+  const base = { method: route.method, path: route.path, handler: route.label };
+  if (!policy.enabled) return { ...base, enabled: false, disabledBy: policy.describedAs };
+  const fields = Object.fromEntries(POLICY_FIELDS.map((field) => [field, describePolicyField(policy, field)]));
+  return { ...base, enabled: true, fields: fields as Record<PolicyField, CorsPolicyMapField> };
+}
+
+function describePolicyField(policy: CompiledPolicy, field: PolicyField): CorsPolicyMapField {
+  const source = policy.sources[field] ?? CORS_PACKAGE_DEFAULT_SOURCE;
+  const declared = policy.options[field] ?? (CORS_PACKAGE_DEFAULTS as Record<string, unknown>)[field];
+  if (field === 'origin') {
+    const rules = (Array.isArray(declared) ? declared : [declared]) as CorsOriginRule[];
+    return { value: rules.map(describeOriginRule), source };
+  }
+  if (declared === undefined) return { value: field === 'credentials' ? false : null, source };
+  return { value: Array.isArray(declared) ? declared.map(String) : (declared as string | number | boolean), source };
+}
+
+function describeOriginRule(rule: CorsOriginRule): string {
+  if (rule instanceof RegExp) return String(rule);
+  if (typeof rule === 'function') return isResolverClass(rule) ? `resolver ${rule.name}` : `function ${rule.name || '(anonymous)'}`;
+  return String(rule);
+}
+
+function describeField(field: CorsPolicyMapField): string {
+  const value = Array.isArray(field.value) ? field.value.join(', ') : String(field.value);
+  return `${value} [${field.source}]`;
+}
+
+function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const line = (cells: readonly string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ').trimEnd();
+  return [line(header), widths.map((width) => '-'.repeat(width)).join('-|-'), ...rows.map(line)].join('\n');
+}
