@@ -39,6 +39,18 @@ const IsOriginOption = (): PropertyDecorator =>
     },
   });
 
+const IsStrictOption = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'isStrictOption',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'boolean' ||
+        (typeof value === 'object' && value !== null && Object.keys(value).every((key) => key === 'appOrigins') &&
+          ((value as { appOrigins?: unknown }).appOrigins === undefined || isStringOrStringArray((value as { appOrigins?: unknown }).appOrigins))),
+      defaultMessage: () => 'must be true, false or { appOrigins: string[] }',
+    },
+  });
+
 /** The shape of a policy, checked with class-validator before its meaning is checked. */
 export class CorsPolicyShape {
   @IsOptional() @IsOriginOption() origin?: unknown;
@@ -62,6 +74,7 @@ export class CorsModuleShape extends CorsPolicyShape {
   @IsOptional() @IsBoolean() debug?: unknown;
   @IsOptional() @IsObject() @ValidateNested() resolverCache?: unknown;
   @IsOptional() @IsInt() @Min(1) resolverTimeoutMs?: unknown;
+  @IsOptional() @IsStrictOption() strict?: unknown;
 }
 
 const FIXES: Record<string, string> = {

@@ -109,6 +109,21 @@ export interface CorsResolverCacheOptions {
 }
 
 /**
+ * Strict mode: refuse, before any guard or handler runs, what CORS alone only hides from
+ * the page. Trade-off: a refused origin's requests fail with 403 instead of running, so
+ * list every origin that legitimately calls the API, the app's own included.
+ */
+export interface CorsStrictOptions {
+  /**
+   * The app's own origins (e.g. `https://api.example.com`). Browsers send `Origin` on
+   * same-origin `POST`, `PUT`, `PATCH` and `DELETE` too: requests from these origins are
+   * never refused by strict mode, whatever the route's policy.
+   * @defaultValue `[]`
+   */
+  appOrigins?: string[];
+}
+
+/**
  * Options of `CorsModule.forRoot()`: the module defaults (a {@link CorsPolicyOptions})
  * plus module-wide settings.
  *
@@ -141,6 +156,17 @@ export interface CorsModuleOptions extends CorsPolicyOptions {
    * @defaultValue `1000`
    */
   resolverTimeoutMs?: number;
+  /**
+   * Strict mode (off by default). With it, an actual request whose `Origin` the route's
+   * policy refuses gets 403 before guards and the handler run (a line of defence for
+   * state-changing simple requests, which CORS lets through), and a malformed preflight
+   * (an `Origin`, `Access-Control-Request-Method` or `Access-Control-Request-Headers` no
+   * browser would send) gets 400. Routes with CORS off and requests without `Origin` are
+   * not affected.
+   * @defaultValue `false`
+   * @example `strict: { appOrigins: ['https://api.example.com'] }`
+   */
+  strict?: boolean | CorsStrictOptions;
 }
 
 /** The argument of `@CorsPolicy()`: fields to set, the name of a policy, or `false` for no CORS. */

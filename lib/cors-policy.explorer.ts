@@ -4,7 +4,8 @@ import { DiscoveryService, MetadataScanner, ModuleRef, Reflector } from '@nestjs
 import type { CompiledPolicy } from './compiled-policy.js';
 import { CorsConfigurationError, formatProblem } from './cors-configuration.error.js';
 import { CORS_LOGGER_CONTEXT, CORS_POLICY_MODULE_OPTIONS, DEFAULT_RESOLVER_TIMEOUT_MS } from './cors.constants.js';
-import { CorsMiddleware } from './cors.middleware.js';
+import { CorsMiddleware, type StrictRuntime } from './cors.middleware.js';
+import { parseOriginRuleString } from './serialized-origin.js';
 import { CorsModuleShape, CorsPolicyShape, checkShape } from './cors-options.schema.js';
 import { CorsOriginCache } from './cors-origin-cache.js';
 import type { CorsModuleOptions, CorsPolicyArgument } from './cors-policy-options.interface.js';
@@ -60,6 +61,7 @@ export class CorsPolicyExplorer implements OnModuleInit {
         entries.push({ order: entries.length, method: route.method, path, policy, label, hosts, filterVersion: route.filterVersion });
       }
     }
+    const strict = compileStrict(this.options.strict, report);
     if (report.errors.length > 0) throw new CorsConfigurationError(report.errors);
     for (const warning of new Set(report.warnings.map(formatProblem))) this.logger.warn(warning);
     const ordered = routing.sortsBySpecificity
@@ -71,6 +73,7 @@ export class CorsPolicyExplorer implements OnModuleInit {
       table: new PolicyTable(ordered, defaultPolicy),
       versioning: routing.versioning,
       explainer: this.options.debug ? new RefusalExplainer(this.logger) : undefined,
+      strict,
     });
   }
 
@@ -99,6 +102,23 @@ export class CorsPolicyExplorer implements OnModuleInit {
     }
     return argument;
   }
+}
+
+function compileStrict(strict: CorsModuleOptions['strict'], report: CompileReport): StrictRuntime | undefined {
+  if (strict === undefined || strict === false) return undefined;
+  const appOrigins = new Set<string>();
+  for (const origin of strict === true ? [] : (strict.appOrigins ?? [])) {
+    const parsed = parseOriginRuleString(origin);
+    if (!('problem' in parsed) && parsed.kind === 'exact') appOrigins.add(parsed.origin);
+    else {
+      report.errors.push({
+        option: 'strict.appOrigins', declaredAt: MODULE_DEFAULTS_LABEL,
+        problem: 'problem' in parsed ? parsed.problem : `"${origin}" is not an exact origin`,
+        fix: 'problem' in parsed ? parsed.fix : 'list the exact origins the app is served from, e.g. "https://api.example.com"',
+      });
+    }
+  }
+  return { appOrigins };
 }
 
 function invalidArgument(declaredAt: string) {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { VersioningOptions } from '@nestjs/common';
+import { BadRequestException, ForbiddenException, type VersioningOptions } from '@nestjs/common';
 import type { CompiledPolicy } from './compiled-policy.js';
 import type { CorsRequest } from './cors-request.interface.js';
 import type { RefusalExplainer } from './cors-refusal.js';
@@ -16,12 +16,22 @@ type Next = (error?: unknown) => void;
 const SAFELISTED_METHODS = new Set(['GET', 'HEAD', 'POST']);
 const ALLOW_ORIGIN = 'Access-Control-Allow-Origin';
 
+/** Strict mode, compiled: see `CorsStrictOptions`. */
+export interface StrictRuntime {
+  readonly appOrigins: ReadonlySet<string>;
+}
+
 /** The policy table and what the middleware needs with it, ready once the app is initialised. */
 export interface CorsRuntime {
   readonly table: PolicyTable;
   readonly versioning: VersioningOptions | undefined;
   readonly explainer: RefusalExplainer | undefined;
+  readonly strict: StrictRuntime | undefined;
 }
+
+/** Where the middleware records its verdict on a request's origin, for `corsCsrfExclusion()`. */
+export const CORS_ORIGIN_VERDICT = Symbol('nestjs-cors-policy:origin-verdict');
+type MarkedRequest = CorsRequest & { [CORS_ORIGIN_VERDICT]?: boolean };
 
 /**
  * The CORS middleware: installed by `CorsModule` on every path and method, ahead of guards,
@@ -30,6 +40,8 @@ export interface CorsRuntime {
  */
 export class CorsMiddleware {
   private runtime: CorsRuntime | undefined;
+  /** Set by `corsCsrfExclusion()`: record each actual request's verdict on the request. */
+  recordsVerdicts = false;
 
   /** Called once the policy table is built; requests before that pass through untouched. */
   activate(runtime: CorsRuntime): void {
@@ -48,33 +60,59 @@ export class CorsMiddleware {
     this.actual(runtime, entry?.policy ?? runtime.table.defaults, entry?.label, req as CorsRequest, res, next);
   };
 
+  /**
+   * The verdict on a request's origin computed now, synchronously: for a check that runs before
+   * this middleware. An answer that needs an uncached resolver or a function refuses (fail closed).
+   */
+  verdictNow(req: CorsRequest): boolean {
+    const runtime = this.runtime;
+    const origin = req.headers.origin;
+    if (runtime === undefined || origin === undefined) return false;
+    const { entries } = runtime.table.match(req.url ?? '/');
+    const policy = findEntry(runtime, entries, req, req.method ?? 'GET', true)?.policy ?? runtime.table.defaults;
+    if (!policy.enabled) return false;
+    return policy.wildcard || matchOrigin(policy.origins, origin, req) === true;
+  }
+
   private actual(runtime: CorsRuntime, policy: CompiledPolicy, route: string | undefined, req: CorsRequest, res: ServerResponse, next: Next): void {
-    if (!policy.enabled) return next();
+    if (!policy.enabled) return this.settle(runtime, policy, route, req, res, next, false);
     if (policy.wildcard) {
       res.setHeader(ALLOW_ORIGIN, '*');
       if (policy.exposeHeaders !== undefined) res.setHeader('Access-Control-Expose-Headers', policy.exposeHeaders);
+      if (this.recordsVerdicts) (req as MarkedRequest)[CORS_ORIGIN_VERDICT] = true;
       return next();
     }
     appendVary(res, 'Origin');
     const origin = req.headers.origin;
     if (origin === undefined) return next();
     const decision = matchOrigin(policy.origins, origin, req);
-    if (decision === true) {
+    if (typeof decision === 'boolean') return this.settle(runtime, policy, route, req, res, next, decision);
+    decision.then((allowed) => this.settle(runtime, policy, route, req, res, next, allowed), next);
+  }
+
+  /** Sends the headers of an allowed origin, or refuses it (with 403 in strict mode). */
+  private settle(runtime: CorsRuntime, policy: CompiledPolicy, route: string | undefined, req: CorsRequest, res: ServerResponse, next: Next, allowed: boolean): void {
+    if (this.recordsVerdicts) (req as MarkedRequest)[CORS_ORIGIN_VERDICT] = allowed;
+    const origin = req.headers.origin;
+    if (origin === undefined) return next();
+    if (allowed) {
       allowActual(res, policy, origin);
       return next();
     }
-    if (decision === false) {
-      this.refuseOrigin(runtime, origin, route, req, policy);
-      return next();
+    if (policy.enabled) this.refuseOrigin(runtime, origin, route, req, policy);
+    const strict = runtime.strict;
+    // Strict mode stops what CORS alone lets through: simple requests that change state.
+    if (strict !== undefined && policy.enabled && !strict.appOrigins.has(origin)) {
+      return next(new ForbiddenException(`Origin ${JSON.stringify(origin)} is not allowed by the CORS policy of this route`));
     }
-    decision.then((allowed) => {
-      if (allowed) allowActual(res, policy, origin);
-      else this.refuseOrigin(runtime, origin, route, req, policy);
-      next();
-    }, next);
+    next();
   }
 
   private preflight(runtime: CorsRuntime, req: CorsRequest, res: ServerResponse, next: Next, requestedMethod: string): void {
+    if (runtime.strict !== undefined) {
+      const malformed = describeMalformedPreflight(req, requestedMethod);
+      if (malformed !== undefined) return next(new BadRequestException(`Malformed CORS preflight: ${malformed}`));
+    }
     const match = runtime.table.match(req.url ?? '/');
     const entry = isToken(requestedMethod) ? findEntry(runtime, match.entries, req, requestedMethod, false) : undefined;
     const policy = entry?.policy ?? runtime.table.defaults;
@@ -177,4 +215,16 @@ function explainPreflight(explainer: RefusalExplainer, policy: CompiledPolicy, r
   const wildcard = allowed.has('*') && !policy.credentials;
   const missing = names.filter((name) => !allowed.has(name) && !(wildcard && name !== 'authorization'));
   if (missing.length > 0) explainer.explain('header not allowed', origin, route, policy, `requested ${missing.join(', ')}`);
+}
+
+/** What is wrong with a preflight that no browser would send, or `undefined`. */
+function describeMalformedPreflight(req: CorsRequest, requestedMethod: string): string | undefined {
+  const origin = req.headers.origin!;
+  if (origin !== 'null' && parseSerializedOrigin(origin) === undefined) return 'Origin is not a serialized origin';
+  if (!isToken(requestedMethod)) return 'Access-Control-Request-Method is not a method';
+  const requestedHeaders = req.headers['access-control-request-headers'];
+  if (requestedHeaders !== undefined && parseRequestedHeaders(requestedHeaders) === undefined) {
+    return 'Access-Control-Request-Headers is not a list of header names';
+  }
+  return undefined;
 }

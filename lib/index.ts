@@ -2,6 +2,8 @@ export { CorsModule } from './cors.module.js';
 export type { CorsModuleExtras } from './cors.module-definition.js';
 export { CorsPolicy } from './cors-policy.decorator.js';
 export { CorsOriginCache } from './cors-origin-cache.js';
+export { corsCsrfExclusion } from './cors-csrf.js';
+export { explainInvalidOrigin } from './origin-validation.js';
 export { CorsPolicyMap, type CorsPolicyMapEntry, type CorsPolicyMapField } from './cors-policy-map.js';
 export { CorsConfigurationError, type CorsConfigurationProblem } from './cors-configuration.error.js';
 export { CORS_POLICY_METADATA, CORS_POLICY_MODULE_OPTIONS } from './cors.constants.js';
@@ -16,5 +18,6 @@ export type {
   CorsPolicyArgument,
   CorsPolicyOptions,
   CorsResolverCacheOptions,
+  CorsStrictOptions,
   CorsStaticOriginAnswer,
 } from './cors-policy-options.interface.js';

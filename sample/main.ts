@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { createSampleApp } from './app.js';
 
 async function bootstrap(): Promise<void> {
@@ -6,12 +5,12 @@ async function bootstrap(): Promise<void> {
   // Closes the database on Ctrl+C or a container stop.
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
-  const logger = new Logger('Sample');
-  logger.log(`Listening on ${(await app.getUrl()).replace('[::1]', 'localhost')}`);
-  logger.log(config.databaseUrl ? 'Trusted origins in PostgreSQL (DATABASE_URL)' : `Trusted origins in PGlite at ${config.pgliteDir}`);
+  // Plain console lines (Nest's Logger adds colour codes), so scripts can read the URL and token.
+  console.log(`Sample app listening on ${await app.getUrl()}`);
+  console.log(config.databaseUrl ? 'Trusted origins in PostgreSQL (DATABASE_URL)' : `Trusted origins in PGlite at ${config.pgliteDir}`);
   if (config.adminTokenGenerated) {
     // Printed once and kept nowhere: set ADMIN_TOKEN to choose a token that survives restarts.
-    logger.log(`ADMIN_TOKEN was not set; admin token for this run: ${config.adminToken}`);
+    console.log(`ADMIN_TOKEN is not set; admin token for this run: ${config.adminToken}`);
   }
 }
 

@@ -1,12 +1,11 @@
 import {
-  BadRequestException, Body, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, NotImplementedException,
+  BadRequestException, Body, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException,
   Param, Post, Res, UseGuards,
 } from '@nestjs/common';
 import type { Response } from 'express';
-import { CorsOriginCache, CorsPolicy } from '../../lib/index.js';
+import { CorsOriginCache, CorsPolicy, CorsPolicyMap, explainInvalidOrigin, type CorsPolicyMapEntry } from '../../lib/index.js';
 import { OriginsRepository } from '../origins/origins.repository.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
-import { explainInvalidOrigin } from './origin-validation.js';
 
 /**
  * The admin API. `@CorsPolicy(false)`: no CORS header on any response or preflight, so no
@@ -20,6 +19,7 @@ export class AdminController {
   constructor(
     private readonly origins: OriginsRepository,
     private readonly corsCache: CorsOriginCache,
+    private readonly policyMap: CorsPolicyMap,
   ) {}
 
   @Get('origins')
@@ -49,9 +49,9 @@ export class AdminController {
     if (!removed) throw new NotFoundException(`"${origin}" is not a trusted origin`);
   }
 
-  /** PLACEHOLDER: the policy map is built by another issue; until then, 501. */
+  /** Every route with its effective CORS policy and where each field was declared. */
   @Get('cors-policies')
-  policies(): never {
-    throw new NotImplementedException('policy map not implemented yet');
+  policies(): readonly CorsPolicyMapEntry[] {
+    return this.policyMap.list();
   }
 }
