@@ -19,7 +19,8 @@ const TOKEN_LIST = /^[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*,[ \t]*[!#$%&'*+.
  * list of tokens (so that nothing malformed is ever reflected). An empty value is an empty list.
  */
 export function parseRequestedHeaders(value: string): string[] | undefined {
-  if (value.trim() === '') return [];
+  // Only the spaces and tabs HTTP allows: String#trim() would also accept U+00A0, LF...
+  if (/^[ \t]*$/.test(value)) return [];
   if (!TOKEN_LIST.test(value)) return undefined;
   return value.split(',').map((name) => name.trim().toLowerCase());
 }

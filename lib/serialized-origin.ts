@@ -71,7 +71,11 @@ export function parseOriginRuleString(rule: string): OriginRuleString | OriginRu
   }
   const normalized = `${parsed.scheme}://${parsed.host}${parsed.port ? `:${parsed.port}` : ''}`;
   if (!isPattern) return { kind: 'exact', origin: normalized };
-  if (!parsed.host.includes('.') || parsed.host.startsWith('[')) {
+  // A pattern on an IP address ("https://*.0.0.1") would match hosts that are not subdomains.
+  if (parsed.host.startsWith('[') || /\.\d+$/.test(parsed.host)) {
+    return { problem: `"${rule}" is a pattern on an IP address, which has no subdomains`, fix: 'list the exact origins instead' };
+  }
+  if (!parsed.host.includes('.')) {
     return { problem: `"${rule}" would match every subdomain of a top-level domain`, fix: 'name a registrable domain, e.g. "https://*.example.com"' };
   }
   return { kind: 'subdomains', scheme: parsed.scheme, domain: parsed.host, port: parsed.port, text: `${parsed.scheme}://*.${normalized.slice(parsed.scheme.length + 3)}` };

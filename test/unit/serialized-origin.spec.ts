@@ -82,3 +82,9 @@ describe('isSubdomainOf', () => {
     expect(check(origin)).toBe(false);
   });
 });
+
+describe('subdomain patterns on IP addresses', () => {
+  it('are refused, since "*.0.0.1" would match 127.0.0.1', () => {
+    expect(parseOriginRuleString('https://*.0.0.1')).toHaveProperty('problem', expect.stringContaining('IP address'));
+  });
+});

@@ -1,0 +1,153 @@
+import { Logger, type LoggerService } from '@nestjs/common';
+import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
+import type { CorsOriginCache } from './cors-origin-cache.js';
+import { parseSerializedOrigin } from './serialized-origin.js';
+
+/** Longer payloads are ignored unread: no serialized origin a browser sends comes near it. */
+export const CORS_INVALIDATION_MAX_PAYLOAD_LENGTH = 2048;
+
+/** Ignored payloads are logged once per burst; a new burst starts after this much quiet. */
+const IGNORED_BURST_MS = 10_000;
+/** How much of an ignored payload a log line shows (escaped, so it cannot forge log lines). */
+const PAYLOAD_EXCERPT_LENGTH = 80;
+
+export interface CorsCacheInvalidatorOptions {
+  /** Names the bus in log lines, e.g. `'Redis channel cors-origins'`. Default `'invalidation bus'`. */
+  readonly name?: string;
+  /** Where the lines go. Default: Nest's `Logger` with the context `CorsPolicy`. Only `log` and `warn` are called. */
+  readonly logger?: Pick<LoggerService, 'log' | 'warn'>;
+}
+
+/**
+ * Connects a message bus (PostgreSQL LISTEN/NOTIFY, Redis pub/sub, a queue) to
+ * {@link CorsOriginCache}, so that a trusted-origin change made on one app instance reaches
+ * every instance at once. It knows no bus: wire your client's three events to its three methods.
+ *
+ * - {@link CorsCacheInvalidator.onMessage}: a changed origin arrived. The payload is untrusted: only a serialized
+ *   origin of at most 2 048 characters is acted on (`invalidate(origin)`); anything else
+ *   changes nothing and is logged, once per burst. A message never grants or refuses
+ *   anything: the next request asks the resolver, which reads the source of truth.
+ * - {@link CorsCacheInvalidator.onSubscribed}: call it each time the subscription is active, the first time
+ *   included, *after* the subscribe command succeeded. It calls `invalidateAll()`, because
+ *   messages published while the connection was down (or not yet up) are lost.
+ * - {@link CorsCacheInvalidator.onDisconnected}: call it when the connection drops or a reconnection attempt
+ *   fails. It logs once per outage that, until the bus is back, a change made on another
+ *   instance takes effect when the cached answer expires (`resolverCache.ttlMs`).
+ *
+ * @example Redis pub/sub with ioredis
+ * ```ts
+ * @Injectable()
+ * export class OriginChanges implements OnModuleInit, OnModuleDestroy {
+ *   private readonly redis = new Redis(process.env.REDIS_URL!, { lazyConnect: true });
+ *   constructor(private readonly cache: CorsOriginCache) {}
+ *
+ *   async onModuleInit() {
+ *     const bus = new CorsCacheInvalidator(this.cache, { name: 'Redis channel cors-origins' });
+ *     this.redis.on('message', (_channel: string, origin: string) => bus.onMessage(origin));
+ *     this.redis.on('close', () => bus.onDisconnected('connection closed'));
+ *     // 'ready' follows every (re)connection; the subscription is active once SUBSCRIBE answers.
+ *     this.redis.on('ready', () => this.redis.subscribe('cors-origins').then(() => bus.onSubscribed(), (e) => bus.onDisconnected(e)));
+ *     await this.redis.connect();
+ *   }
+ *
+ *   async onModuleDestroy() {
+ *     this.redis.removeAllListeners('close');
+ *     await this.redis.quit();
+ *   }
+ * }
+ *
+ * // Where origins change, once the change is committed:
+ * await publisher.publish('cors-origins', origin);
+ * ```
+ */
+export class CorsCacheInvalidator {
+  private readonly name: string;
+  private readonly logger: Pick<LoggerService, 'log' | 'warn'>;
+  private subscribedOnce = false;
+  /** When the current outage started (its first report), `undefined` while connected. */
+  private downSince: number | undefined;
+  private lastIgnoredLogAt = -Infinity;
+  private ignoredSinceLog = 0;
+
+  constructor(
+    private readonly cache: Pick<CorsOriginCache, 'invalidate' | 'invalidateAll'>,
+    options: CorsCacheInvalidatorOptions = {},
+  ) {
+    this.name = options.name ?? 'invalidation bus';
+    this.logger = options.logger ?? new Logger(CORS_LOGGER_CONTEXT);
+  }
+
+  /** Whether the last event was a successful subscription (`false` before the first one). */
+  get connected(): boolean {
+    return this.subscribedOnce && this.downSince === undefined;
+  }
+
+  /**
+   * A message from the bus. Invalidates the cached answers for the origin it names and
+   * returns that origin; returns `undefined`, changing nothing, for anything else.
+   */
+  onMessage(payload: unknown): string | undefined {
+    const problem = describeProblem(payload);
+    if (problem !== undefined) {
+      this.reportIgnored(problem);
+      return undefined;
+    }
+    const origin = payload as string;
+    this.cache.invalidate(origin);
+    return origin;
+  }
+
+  /** The subscription is active (again): forgets every cached answer, since messages may have been missed. */
+  onSubscribed(): void {
+    this.cache.invalidateAll();
+    const downSince = this.downSince;
+    const what = this.subscribedOnce ? 'is back' : 'is connected';
+    this.subscribedOnce = true;
+    this.downSince = undefined;
+    if (downSince !== undefined) {
+      const seconds = ((Date.now() - downSince) / 1000).toFixed(1);
+      this.logger.log(
+        `${this.name} ${what} after ${seconds} s; every cached CORS answer was dropped, so changes made meanwhile apply from now on`,
+      );
+    }
+  }
+
+  /** The connection dropped, or an attempt to (re)connect failed. Logs once per outage. */
+  onDisconnected(reason?: unknown): void {
+    if (this.downSince !== undefined) return;
+    this.downSince = Date.now();
+    const why = reason === undefined ? '' : ` (${excerpt(reason instanceof Error ? reason.message : String(reason))})`;
+    const what = this.subscribedOnce ? 'is down' : 'is not connected yet';
+    this.logger.warn(
+      `${this.name} ${what}${why}: until it is back, a trusted-origin change made on another instance ` +
+        'takes effect there when the cached answer expires (resolverCache.ttlMs)',
+    );
+  }
+
+  private reportIgnored(problem: string): void {
+    const now = Date.now();
+    if (now - this.lastIgnoredLogAt < IGNORED_BURST_MS) {
+      this.ignoredSinceLog++;
+      return;
+    }
+    const more = this.ignoredSinceLog > 0 ? ` (${this.ignoredSinceLog} more ignored since the last report)` : '';
+    this.ignoredSinceLog = 0;
+    this.lastIgnoredLogAt = now;
+    this.logger.warn(`${this.name}: ignored a message that is ${problem}; nothing was invalidated${more}`);
+  }
+}
+
+function describeProblem(payload: unknown): string | undefined {
+  if (typeof payload !== 'string') return `not a string but ${payload === null ? 'null' : typeof payload}`;
+  if (payload.length > CORS_INVALIDATION_MAX_PAYLOAD_LENGTH) {
+    return `${payload.length} characters long (at most ${CORS_INVALIDATION_MAX_PAYLOAD_LENGTH})`;
+  }
+  if (parseSerializedOrigin(payload) === undefined) return `not a serialized origin: ${excerpt(payload)}`;
+  return undefined;
+}
+
+/** A short, escaped quotation: control characters and line breaks cannot forge log lines. */
+function excerpt(text: string): string {
+  const shown = JSON.stringify(text.slice(0, PAYLOAD_EXCERPT_LENGTH));
+  return text.length > PAYLOAD_EXCERPT_LENGTH ? `${shown}… (${text.length} characters)` : shown;
+}
