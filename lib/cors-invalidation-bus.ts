@@ -116,7 +116,7 @@ export class CorsCacheInvalidator {
   onDisconnected(reason?: unknown): void {
     if (this.downSince !== undefined) return;
     this.downSince = Date.now();
-    const why = reason === undefined ? '' : ` (${excerpt(reason instanceof Error ? reason.message : String(reason))})`;
+    const why = reason === undefined ? '' : ` (${excerpt(describeReason(reason))})`;
     const what = this.subscribedOnce ? 'is down' : 'is not connected yet';
     this.logger.warn(
       `${this.name} ${what}${why}: until it is back, a trusted-origin change made on another instance ` +
@@ -144,6 +144,11 @@ function describeProblem(payload: unknown): string | undefined {
   }
   if (parseSerializedOrigin(payload) === undefined) return `not a serialized origin: ${excerpt(payload)}`;
   return undefined;
+}
+
+function describeReason(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  return typeof reason === 'string' ? reason : `a ${typeof reason}`;
 }
 
 /** A short, escaped quotation: control characters and line breaks cannot forge log lines. */

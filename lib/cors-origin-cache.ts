@@ -104,7 +104,8 @@ export class CorsOriginCache {
     state.answers.delete(origin);
     state.answers.set(origin, { allowed, expiresAt: Date.now() + this.ttlMs });
     if (state.answers.size > this.maxEntries) {
-      state.answers.delete(state.answers.keys().next().value!);
+      const oldest = state.answers.keys().next();
+      if (oldest.done !== true) state.answers.delete(oldest.value);
     }
   }
 }

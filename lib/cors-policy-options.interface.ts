@@ -27,7 +27,7 @@ export type CorsOriginCallback = (error: Error | null, allow?: CorsStaticOriginA
 export type CorsOriginFunction = (
   origin: string,
   requestOrCallback: CorsRequest & CorsOriginCallback,
-) => boolean | Promise<boolean> | void;
+) => boolean | Promise<boolean> | void; // eslint-disable-line @typescript-eslint/no-invalid-void-type -- the callback form returns nothing
 
 /**
  * One origin rule:

@@ -28,6 +28,5 @@ import type { CorsPolicyArgument } from './cors-policy-options.interface.js';
 export const CorsPolicy = Reflector.createDecorator<CorsPolicyArgument>({
   key: CORS_POLICY_METADATA,
   // A copy, so that mutating the object passed to the decorator later changes nothing.
-  transform: (argument) =>
-    typeof argument === 'object' && argument !== null ? Object.freeze({ ...argument }) : argument,
+  transform: (argument) => (typeof argument === 'object' ? Object.freeze({ ...argument }) : argument),
 });

@@ -87,10 +87,11 @@ export class CorsPolicyExplorer implements OnModuleInit {
     return named;
   }
 
-  private readonly checkedDecorators = new WeakSet<object>();
+  private readonly checkedDecorators = new WeakSet();
 
   private readDecorator(target: Function, declaredAt: string, report: CompileReport): CorsPolicyArgument | undefined {
-    const argument = this.reflector.get(CorsPolicy, target) as CorsPolicyArgument | undefined;
+    // Typed, but written by users in plain JavaScript too: check what is really there.
+    const argument = this.reflector.get(CorsPolicy, target) as unknown;
     if (argument === undefined || argument === false || typeof argument === 'string') return argument;
     if (typeof argument !== 'object' || argument === null) {
       report.errors.push(invalidArgument(declaredAt));
@@ -133,7 +134,7 @@ function memoizedCompiler(defaults: MergedPolicy, named: ReadonlyMap<string, Dec
     const handlerKey = handlerArgument ?? NO_DECORATOR;
     const controllerKey = controllerArgument ?? NO_DECORATOR;
     let byHandler = compiled.get(controllerKey);
-    if (byHandler === undefined) compiled.set(controllerKey, (byHandler = new Map()));
+    if (byHandler === undefined) compiled.set(controllerKey, (byHandler = new Map<unknown, CompiledPolicy>()));
     const known = byHandler.get(handlerKey);
     if (known !== undefined) return known;
     const merged = mergePolicy(defaults, named, [

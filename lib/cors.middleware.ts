@@ -33,6 +33,12 @@ export interface CorsRuntime {
 export const CORS_ORIGIN_VERDICT = Symbol('nestjs-cors-policy:origin-verdict');
 type MarkedRequest = CorsRequest & { [CORS_ORIGIN_VERDICT]?: boolean };
 
+/** What a preflight asks: the page's origin and the method of the request to come. */
+interface Preflight {
+  readonly origin: string;
+  readonly method: string;
+}
+
 /**
  * The CORS middleware: installed by `CorsModule` on every path and method, ahead of guards,
  * interceptors, pipes and (in `NestFactory.create` apps) the body parser. Per request: one
@@ -51,13 +57,13 @@ export class CorsMiddleware {
   readonly use = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
     const runtime = this.runtime;
     if (runtime === undefined) return next();
-    const requestedMethod = req.headers['access-control-request-method'];
-    if (req.method === 'OPTIONS' && req.headers.origin !== undefined && requestedMethod !== undefined) {
-      return this.preflight(runtime, req as CorsRequest, res, next, requestedMethod);
+    const { origin, 'access-control-request-method': requestedMethod } = req.headers;
+    if (req.method === 'OPTIONS' && origin !== undefined && requestedMethod !== undefined) {
+      return this.preflight(runtime, req, res, next, { origin, method: requestedMethod });
     }
     const { entries } = runtime.table.match(req.url ?? '/');
-    const entry = findEntry(runtime, entries, req as CorsRequest, req.method ?? 'GET', true);
-    this.actual(runtime, entry?.policy ?? runtime.table.defaults, entry?.label, req as CorsRequest, res, next);
+    const entry = findEntry(runtime, entries, req, req.method ?? 'GET', true);
+    this.actual(runtime, entry?.policy ?? runtime.table.defaults, entry?.label, req, res, next);
   };
 
   /**
@@ -108,9 +114,10 @@ export class CorsMiddleware {
     next();
   }
 
-  private preflight(runtime: CorsRuntime, req: CorsRequest, res: ServerResponse, next: Next, requestedMethod: string): void {
+  private preflight(runtime: CorsRuntime, req: CorsRequest, res: ServerResponse, next: Next, preflight: Preflight): void {
+    const { origin, method: requestedMethod } = preflight;
     if (runtime.strict !== undefined) {
-      const malformed = describeMalformedPreflight(req, requestedMethod);
+      const malformed = describeMalformedPreflight(req, preflight);
       if (malformed !== undefined) return next(new BadRequestException(`Malformed CORS preflight: ${malformed}`));
     }
     const match = runtime.table.match(req.url ?? '/');
@@ -119,23 +126,22 @@ export class CorsMiddleware {
     if (!policy.enabled) return next();
     if (match.policyDependsOnMethod) appendVary(res, 'Access-Control-Request-Method');
     if (policy.allowHeaders === undefined) appendVary(res, 'Access-Control-Request-Headers');
-    const origin = req.headers.origin!;
     const route = entry?.label ?? `${requestedMethod} ${req.url}`;
-    if (policy.wildcard) return this.answerPreflight(runtime, policy, '*', route, req, res, next);
+    if (policy.wildcard) return this.answerPreflight(runtime, policy, '*', route, preflight, req, res, next);
     appendVary(res, 'Origin');
     const decision = matchOrigin(policy.origins, origin, req);
-    if (decision === true) return this.answerPreflight(runtime, policy, origin, route, req, res, next);
+    if (decision === true) return this.answerPreflight(runtime, policy, origin, route, preflight, req, res, next);
     if (decision === false) return this.refusePreflight(runtime, policy, origin, route, req, res, next);
     decision.then(
       (allowed) =>
         allowed
-          ? this.answerPreflight(runtime, policy, origin, route, req, res, next)
+          ? this.answerPreflight(runtime, policy, origin, route, preflight, req, res, next)
           : this.refusePreflight(runtime, policy, origin, route, req, res, next),
       next,
     );
   }
 
-  private answerPreflight(runtime: CorsRuntime, policy: CompiledPolicy, allowOrigin: string, route: string, req: CorsRequest, res: ServerResponse, next: Next): void {
+  private answerPreflight(runtime: CorsRuntime, policy: CompiledPolicy, allowOrigin: string, route: string, preflight: Preflight, req: CorsRequest, res: ServerResponse, next: Next): void {
     res.setHeader(ALLOW_ORIGIN, allowOrigin);
     if (policy.credentials) res.setHeader('Access-Control-Allow-Credentials', 'true');
     if (policy.allowMethods !== '') res.setHeader('Access-Control-Allow-Methods', policy.allowMethods);
@@ -143,7 +149,7 @@ export class CorsMiddleware {
     if (allowHeaders) res.setHeader('Access-Control-Allow-Headers', allowHeaders);
     if (policy.maxAge !== undefined) res.setHeader('Access-Control-Max-Age', policy.maxAge);
     if (policy.exposeHeaders !== undefined) res.setHeader('Access-Control-Expose-Headers', policy.exposeHeaders);
-    if (runtime.explainer !== undefined) explainPreflight(runtime.explainer, policy, route, req);
+    if (runtime.explainer !== undefined) explainPreflight(runtime.explainer, policy, route, preflight, req);
     if (policy.preflightContinue) return next();
     endPreflight(res, policy.optionsSuccessStatus);
   }
@@ -190,8 +196,8 @@ function findEntry(runtime: CorsRuntime, entries: readonly RouteEntry[], req: Co
   for (const entry of entries) {
     if (entry.method !== method && entry.method !== 'ALL' && !(method === 'HEAD' && entry.method === 'GET')) continue;
     if (entry.hosts !== undefined) {
-      hostname ??= req.hostname ?? req.headers.host?.replace(/:\d+$/, '') ?? '';
-      if (!entry.hosts.some((host) => host.test(hostname!))) continue;
+      const name = (hostname ??= req.hostname ?? req.headers.host?.replace(/:\d+$/, '') ?? '');
+      if (!entry.hosts.some((host) => host.test(name))) continue;
     }
     // A preflight never carries the version header: the first handler of the method answers it.
     if (knowsVersion && entry.filterVersion !== undefined && runtime.versioning !== undefined && !matchesVersionFilter(entry.filterVersion, runtime.versioning, req)) continue;
@@ -200,9 +206,7 @@ function findEntry(runtime: CorsRuntime, entries: readonly RouteEntry[], req: Co
   return undefined;
 }
 
-function explainPreflight(explainer: RefusalExplainer, policy: CompiledPolicy, route: string, req: CorsRequest): void {
-  const origin = req.headers.origin!;
-  const method = req.headers['access-control-request-method']!;
+function explainPreflight(explainer: RefusalExplainer, policy: CompiledPolicy, route: string, { origin, method }: Preflight, req: CorsRequest): void {
   if (!SAFELISTED_METHODS.has(method) && !policy.allowedMethods.has(method) && !policy.allowedMethods.has('*')) {
     explainer.explain('method not allowed', origin, route, policy, `requested ${method}`);
   }
@@ -218,8 +222,7 @@ function explainPreflight(explainer: RefusalExplainer, policy: CompiledPolicy, r
 }
 
 /** What is wrong with a preflight that no browser would send, or `undefined`. */
-function describeMalformedPreflight(req: CorsRequest, requestedMethod: string): string | undefined {
-  const origin = req.headers.origin!;
+function describeMalformedPreflight(req: CorsRequest, { origin, method: requestedMethod }: Preflight): string | undefined {
   if (origin !== 'null' && parseSerializedOrigin(origin) === undefined) return 'Origin is not a serialized origin';
   if (!isToken(requestedMethod)) return 'Access-Control-Request-Method is not a method';
   const requestedHeaders = req.headers['access-control-request-headers'];

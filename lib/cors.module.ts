@@ -1,4 +1,4 @@
-import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module, type NestModule } from '@nestjs/common';
 import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { CORS_POLICY_MODULE_OPTIONS } from './cors.constants.js';
 import { ConfigurableCorsModule } from './cors.module-definition.js';
@@ -38,13 +38,14 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
   }
 
   /** Apps from Test.createTestingModule get their adapter later; install before the routes then. */
-  configure(_consumer: MiddlewareConsumer): void {
+  configure(): void {
     this.install();
   }
 
   private install(): void {
-    const adapter = this.adapterHost?.httpAdapter;
-    if (this.installed || adapter === undefined || adapter === null) return;
+    // Typed as always there, but undefined until the app (not the module) is created.
+    const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
+    if (this.installed || adapter === undefined) return;
     adapter.use(this.middleware.use);
     this.installed = true;
   }

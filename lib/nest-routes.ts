@@ -72,24 +72,24 @@ export function discoverRoutes(
     const controller = wrapper.metatype as Type | undefined;
     if (!controller || !wrapper.instance) continue;
     const moduleType = wrapper.host?.metatype;
-    const modulePath: string | undefined = moduleType
-      ? (Reflect.getMetadata(MODULE_PATH + (routing.applicationId ?? ''), moduleType) ?? Reflect.getMetadata(MODULE_PATH, moduleType))
+    const modulePath = moduleType
+      ? (metadata<string>(MODULE_PATH + (routing.applicationId ?? ''), moduleType) ?? metadata<string>(MODULE_PATH, moduleType))
       : undefined;
-    const controllerPaths = asArray<string>(Reflect.getMetadata(PATH_METADATA, controller) ?? '/');
-    const controllerVersion: RouteVersion | undefined = routing.versioning
-      ? (Reflect.getMetadata(VERSION_METADATA, controller) ?? routing.versioning.defaultVersion)
+    const controllerPaths = asArray(metadata<string | string[]>(PATH_METADATA, controller) ?? '/');
+    const controllerVersion = routing.versioning
+      ? (metadata<RouteVersion>(VERSION_METADATA, controller) ?? routing.versioning.defaultVersion)
       : undefined;
-    const host = Reflect.getMetadata(HOST_METADATA, controller);
-    const prototype = Object.getPrototypeOf(wrapper.instance);
+    const host = metadata<DiscoveredRoute['host']>(HOST_METADATA, controller);
+    const prototype = Object.getPrototypeOf(wrapper.instance) as Record<string, Function>;
     for (const handlerName of scanner.getAllMethodNames(prototype)) {
       const handler = prototype[handlerName];
-      const methodPaths = Reflect.getMetadata(PATH_METADATA, handler);
+      const methodPaths = metadata<string | string[]>(PATH_METADATA, handler);
       if (methodPaths === undefined) continue;
-      const requestMethod: RequestMethod = Reflect.getMetadata(METHOD_METADATA, handler);
-      const version: RouteVersion | undefined = Reflect.getMetadata(VERSION_METADATA, handler) ?? controllerVersion;
+      const requestMethod = metadata<RequestMethod>(METHOD_METADATA, handler) ?? RequestMethod.GET;
+      const version = metadata<RouteVersion>(VERSION_METADATA, handler) ?? controllerVersion;
       const isUriVersioned = version !== undefined && routing.versioning?.type === VersioningType.URI;
       const paths = controllerPaths.flatMap((controllerPath) =>
-        asArray<string>(methodPaths).flatMap((methodPath) =>
+        asArray(methodPaths).flatMap((methodPath) =>
           composePaths(routing, requestMethod, isUriVersioned ? version : undefined, [modulePath, controllerPath, methodPath]),
         ),
       );
@@ -97,7 +97,7 @@ export function discoverRoutes(
         controller,
         handlerName,
         handler,
-        method: RequestMethod[requestMethod] ?? 'ALL',
+        method: RequestMethod[requestMethod],
         paths,
         host,
         filterVersion: version !== undefined && routing.versioning && !isUriVersioned ? version : undefined,
@@ -105,6 +105,12 @@ export function discoverRoutes(
     }
   }
   return routes;
+}
+
+/** Reads Nest's metadata with the type its decorator stores. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the type of the stored value
+function metadata<T>(key: string, target: object): T | undefined {
+  return Reflect.getMetadata(key, target) as T | undefined;
 }
 
 function composePaths(
@@ -115,7 +121,7 @@ function composePaths(
 ): string[] {
   const versions = uriVersion === undefined ? [undefined] : asArray(uriVersion);
   return versions.map((version) => {
-    const versionPath = version === undefined || version === VERSION_NEUTRAL ? '' : `/${uriVersionPrefix(routing.versioning)}${String(version)}`;
+    const versionPath = version === undefined || version === VERSION_NEUTRAL ? '' : `/${uriVersionPrefix(routing.versioning)}${version}`;
     const routePath = fragments.reduce<string>((path, fragment) => (fragment ? joinPath(path, fragment) : path), '');
     const prefixed =
       routing.globalPrefix && !isExcluded(routing, routePath, requestMethod)
@@ -160,7 +166,8 @@ function requestedVersions(versioning: VersioningOptions, request: { headers: Re
       return match === undefined ? undefined : [match.slice(versioning.key.length)];
     }
     case VersioningType.CUSTOM: {
-      const extracted = versioning.extractor(request);
+      // A user's extractor may return nothing, whatever its type says.
+      const extracted = versioning.extractor(request) as string | string[] | undefined;
       return extracted === undefined ? undefined : asArray(extracted);
     }
     default:
@@ -215,6 +222,6 @@ function compareSpecificity(left: SegmentKind[], right: SegmentKind[]): number {
  * (its RouteSpecificitySorter): more specific paths first, ties in declaration order.
  */
 export function sortBySpecificity<T extends { readonly path: string }>(routes: readonly T[]): T[] {
-  const kinds = new Map(routes.map((route) => [route, segmentKinds(route.path)]));
-  return [...routes].sort((left, right) => compareSpecificity(kinds.get(left)!, kinds.get(right)!));
+  const ranked = routes.map((route) => ({ route, kinds: segmentKinds(route.path) }));
+  return ranked.sort((left, right) => compareSpecificity(left.kinds, right.kinds)).map(({ route }) => route);
 }

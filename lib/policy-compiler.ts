@@ -1,5 +1,5 @@
 import type { CorsConfigurationProblem } from './cors-configuration.error.js';
-import type { CorsOriginRule, CorsPolicyOptions } from './cors-policy-options.interface.js';
+import type { CorsOriginRule } from './cors-policy-options.interface.js';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { CORS_PACKAGE_DEFAULTS } from './cors.constants.js';
 import { isToken, splitList } from './header-tokens.js';

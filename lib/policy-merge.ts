@@ -34,7 +34,7 @@ export function declarePolicy(options: CorsPolicyOptions, declaredAt: string): D
       sources[field] = declaredAt;
     }
   }
-  return { options: picked as CorsPolicyOptions, sources };
+  return { options: picked, sources };
 }
 
 function overlay(base: DeclaredPolicy, top: DeclaredPolicy): DeclaredPolicy {

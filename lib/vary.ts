@@ -1,13 +1,16 @@
-import type { ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
 import vary from 'vary';
 
-const KEPT_FIELDS = Symbol('nestjs-cors-policy:vary-fields');
-const ORIGINAL_SET_HEADER = Symbol('nestjs-cors-policy:set-header');
+const VARY_STATE = Symbol('nestjs-cors-policy:vary');
 
-type VaryingResponse = ServerResponse & {
-  [KEPT_FIELDS]?: string;
-  [ORIGINAL_SET_HEADER]?: ServerResponse['setHeader'];
-};
+interface VaryState {
+  /** The response's own `setHeader`, called for every header. */
+  readonly setHeader: ServerResponse['setHeader'];
+  /** The fields this library added, kept whatever `Vary` is set to later. */
+  fields: string;
+}
+
+type VaryingResponse = ServerResponse & { [VARY_STATE]?: VaryState };
 
 /**
  * Appends `field` to the response's `Vary` and keeps it there: a handler that later sets its
@@ -19,21 +22,23 @@ export function appendVary(res: ServerResponse, field: string): void {
   // The common case (no Vary yet) needs no parsing.
   if (response.getHeader('Vary') === undefined) response.setHeader('Vary', field);
   else vary(res, field);
-  const kept = response[KEPT_FIELDS];
-  if (kept === undefined) {
-    response[ORIGINAL_SET_HEADER] = response.setHeader;
+  const state = response[VARY_STATE];
+  if (state === undefined) {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with `.call(this)` in setHeaderKeepingVary
+    response[VARY_STATE] = { setHeader: response.setHeader, fields: field };
     response.setHeader = setHeaderKeepingVary;
-    response[KEPT_FIELDS] = field;
   } else {
-    response[KEPT_FIELDS] = `${kept}, ${field}`;
+    state.fields = `${state.fields}, ${field}`;
   }
 }
 
 function setHeaderKeepingVary(this: VaryingResponse, name: string, value: number | string | readonly string[]) {
-  const setHeader = this[ORIGINAL_SET_HEADER]!;
-  if (name.length === 4 && name.toLowerCase() === 'vary') {
+  const state = this[VARY_STATE];
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with `.call(this)` below
+  const setHeader = state?.setHeader ?? ServerResponse.prototype.setHeader;
+  if (state !== undefined && name.length === 4 && name.toLowerCase() === 'vary') {
     const text = Array.isArray(value) ? value.join(', ') : String(value);
-    return setHeader.call(this, name, vary.append(text, this[KEPT_FIELDS]!));
+    return setHeader.call(this, name, vary.append(text, state.fields));
   }
   return setHeader.call(this, name, value);
 }
