@@ -2,6 +2,7 @@ export { CorsModule } from './cors.module.js';
 export type { CorsModuleExtras } from './cors.module-definition.js';
 export { CorsPolicy } from './cors-policy.decorator.js';
 export { CorsOriginCache } from './cors-origin-cache.js';
+export { CorsCacheInvalidator, CORS_INVALIDATION_MAX_PAYLOAD_LENGTH, type CorsCacheInvalidatorOptions } from './cors-invalidation-bus.js';
 export { corsCsrfExclusion } from './cors-csrf.js';
 export { explainInvalidOrigin } from './origin-validation.js';
 export { CorsPolicyMap, type CorsPolicyMapEntry, type CorsPolicyMapField } from './cors-policy-map.js';

@@ -16,7 +16,14 @@ export class AppModule {
       imports: [
         // CORS off unless a controller says otherwise: a new route is never exposed by accident.
         CorsModule.forRoot({ origin: false, resolverCache: { ttlMs: config.cacheTtlMs } }),
-        OriginsModule.register({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, table: config.originsTable }),
+        OriginsModule.register({
+          databaseUrl: config.databaseUrl,
+          pgliteDir: config.pgliteDir,
+          table: config.originsTable,
+          channel: config.originsChannel,
+          instanceId: config.instanceId,
+          listener: config.listener,
+        }),
       ],
       controllers: [CatalogueController, PartnerOrdersController, AdminController, PaymentsWebhookController],
       providers: [{ provide: SAMPLE_CONFIG, useValue: config }, AdminTokenGuard],

@@ -1,9 +1,9 @@
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { AppModule } from './app.module.js';
-import { resolveSampleConfig, type SampleConfig } from './sample-config.js';
+import { resolveSampleConfig, type SampleConfig, type SampleConfigOverrides } from './sample-config.js';
 
-export interface SampleAppOptions extends Partial<SampleConfig> {
+export interface SampleAppOptions extends SampleConfigOverrides {
   /** Nest's logger option; `false` in tests. */
   readonly logger?: LoggerService | LogLevel[] | false;
   /** Read unset options from this environment (default `process.env`; `{}` for none). */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 
 /** Injection token of the sample's {@link SampleConfig}. */
 export const SAMPLE_CONFIG = Symbol('SAMPLE_CONFIG');
@@ -21,14 +22,47 @@ export interface SampleConfig {
   readonly cacheTtlMs: number;
   /** The table of trusted origins. Not an env var: tests use a table of their own on a shared server. */
   readonly originsTable: string;
+  /**
+   * The NOTIFY channel on which instances announce origin changes (default `cors_origins`).
+   * Not an env var: tests use a channel of their own on a shared server.
+   */
+  readonly originsChannel: string;
+  /**
+   * Names this instance in PostgreSQL (`application_name` `cors-origins-listener-<id>` of its
+   * LISTEN connection, `cors-origins-<id>` of its pool) and in log lines. `INSTANCE_ID`,
+   * default `<hostname>-<pid>`; letters, digits, `.`, `_` and `-` only, at most 40 characters.
+   */
+  readonly instanceId: string;
+  /** Timing of the LISTEN connection. Not env vars: tests shorten or lengthen them. */
+  readonly listener: ListenerTiming;
+}
+
+/** How the LISTEN connection reconnects and checks that it is alive. */
+export interface ListenerTiming {
+  /** First delay before reconnecting (then doubled at each failure, with jitter). Default 100 ms. */
+  readonly reconnectInitialMs: number;
+  /** Longest delay between two attempts. Default 5 000 ms. */
+  readonly reconnectMaxMs: number;
+  /**
+   * A `SELECT 1` on the LISTEN connection this often; a beat still unanswered at the next one
+   * means the connection is dead without having said so (a silent network drop). Default 10 000 ms.
+   */
+  readonly heartbeatMs: number;
 }
 
 export const DEFAULT_PGLITE_DIR = 'sample/.data';
 export const DEFAULT_CACHE_TTL_MS = 60_000;
 export const DEFAULT_ORIGINS_TABLE = 'trusted_origins';
+export const DEFAULT_ORIGINS_CHANNEL = 'cors_origins';
+export const DEFAULT_LISTENER_TIMING: ListenerTiming = { reconnectInitialMs: 100, reconnectMaxMs: 5_000, heartbeatMs: 10_000 };
+
+const INSTANCE_ID = /^[A-Za-z0-9._-]{1,40}$/;
+
+/** Explicit settings; `listener` may name only the timings it changes. */
+export type SampleConfigOverrides = Partial<Omit<SampleConfig, 'listener'>> & { readonly listener?: Partial<ListenerTiming> };
 
 /** Builds the config from explicit overrides, then the environment, then the defaults. */
-export function resolveSampleConfig(overrides: Partial<SampleConfig> = {}, env: NodeJS.ProcessEnv = process.env): SampleConfig {
+export function resolveSampleConfig(overrides: SampleConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): SampleConfig {
   const given = overrides.adminToken ?? nonEmpty(env.ADMIN_TOKEN);
   // Never a built-in default: a token anyone can read in the source protects nothing.
   const adminToken = given ?? randomBytes(32).toString('base64url');
@@ -41,7 +75,23 @@ export function resolveSampleConfig(overrides: Partial<SampleConfig> = {}, env: 
     adminTokenGenerated: overrides.adminTokenGenerated ?? given === undefined,
     cacheTtlMs: overrides.cacheTtlMs ?? parseInteger('CORS_CACHE_TTL_MS', env.CORS_CACHE_TTL_MS, DEFAULT_CACHE_TTL_MS, Number.MAX_SAFE_INTEGER),
     originsTable: overrides.originsTable ?? DEFAULT_ORIGINS_TABLE,
+    originsChannel: overrides.originsChannel ?? DEFAULT_ORIGINS_CHANNEL,
+    instanceId: checkInstanceId(overrides.instanceId ?? nonEmpty(env.INSTANCE_ID) ?? defaultInstanceId()),
+    listener: { ...DEFAULT_LISTENER_TIMING, ...overrides.listener },
   };
+}
+
+/** The host name (a container's name, in most orchestrators) and the process id. */
+function defaultInstanceId(): string {
+  const suffix = `-${process.pid}`;
+  const host = hostname().replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 40 - suffix.length);
+  return `${host || 'instance'}${suffix}`;
+}
+
+/** It goes into application_name, which PostgreSQL shows to operators: plain and short. */
+function checkInstanceId(id: string): string {
+  if (!INSTANCE_ID.test(id)) throw new Error(`INSTANCE_ID must be 1 to 40 letters, digits, ".", "_" or "-", got "${id}"`);
+  return id;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import request, { type Response } from 'supertest';
+import { CorsOriginCache } from '../lib/index.js';
 import { createSampleApp } from '../sample/app.js';
 import { OriginsRepository } from '../sample/origins/origins.repository.js';
 import { resolveSampleConfig } from '../sample/sample-config.js';
@@ -244,15 +245,21 @@ describe.each(databases)('sample app on $name', (database) => {
     it('keeps a cached refusal until the TTL expires when the change bypasses invalidation', async () => {
       const origin = 'https://cached.partner-e.example';
       const server = app.getHttpServer();
-      const refusedAt = Date.now();
-      expectRefused(await request(server).get('/partners/orders').set('Origin', origin));
-      // Straight into the database, as another tool or instance would: nothing invalidates the cache.
-      await app.get(OriginsRepository).add(origin);
-      const stillRefused = await request(server).get('/partners/orders').set('Origin', origin);
-      expect(Date.now() - refusedAt).toBeLessThan(TTL_MS); // otherwise the check below proves nothing
-      expectRefused(stillRefused);
-      await new Promise((resolve) => setTimeout(resolve, TTL_MS + 100));
-      expectAllowed(await request(server).get('/partners/orders').set('Origin', origin), origin);
+      // The announcement of the change is lost (as while the LISTEN connection is down): nothing
+      // invalidates the cache, neither the admin API (bypassed) nor the listener (muted).
+      const invalidate = jest.spyOn(app.get(CorsOriginCache), 'invalidate').mockImplementation(() => undefined);
+      try {
+        const refusedAt = Date.now();
+        expectRefused(await request(server).get('/partners/orders').set('Origin', origin));
+        await app.get(OriginsRepository).add(origin);
+        const stillRefused = await request(server).get('/partners/orders').set('Origin', origin);
+        expect(Date.now() - refusedAt).toBeLessThan(TTL_MS); // otherwise the check below proves nothing
+        expectRefused(stillRefused);
+        await new Promise((resolve) => setTimeout(resolve, TTL_MS + 100));
+        expectAllowed(await request(server).get('/partners/orders').set('Origin', origin), origin);
+      } finally {
+        invalidate.mockRestore();
+      }
     });
   });
 });
@@ -272,6 +279,14 @@ describe('sample configuration', () => {
     expect(resolveSampleConfig({}, env)).toMatchObject({
       host: '0.0.0.0', port: 8080, pgliteDir: '/tmp/x', databaseUrl: 'postgres://db/x', adminToken: 'tok', adminTokenGenerated: false, cacheTtlMs: 0,
     });
+  });
+
+  it('names the instance (INSTANCE_ID, default <hostname>-<pid>) and refuses a name PostgreSQL would mangle', () => {
+    expect(resolveSampleConfig({}, {}).instanceId).toMatch(new RegExp(`^[A-Za-z0-9._-]+-${process.pid}$`));
+    expect(resolveSampleConfig({}, { INSTANCE_ID: 'web-1' })).toMatchObject({ instanceId: 'web-1', originsChannel: 'cors_origins' });
+    for (const id of ['web 1', 'wéb', 'x'.repeat(41), "a'b"]) {
+      expect(() => resolveSampleConfig({}, { INSTANCE_ID: id })).toThrow(/INSTANCE_ID/);
+    }
   });
 
   it('refuses a malformed number at startup', () => {

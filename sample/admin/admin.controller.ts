@@ -4,6 +4,7 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { CorsOriginCache, CorsPolicy, CorsPolicyMap, explainInvalidOrigin, type CorsPolicyMapEntry } from '../../lib/index.js';
+import { CORS_INVALIDATION_MAX_PAYLOAD_LENGTH } from '../../lib/index.js';
 import { OriginsRepository } from '../origins/origins.repository.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 
@@ -33,8 +34,13 @@ export class AdminController {
     const origin = (body as { origin?: unknown } | undefined)?.origin;
     const problem = explainInvalidOrigin(origin);
     if (problem !== undefined) throw new BadRequestException(problem);
+    // Other instances ignore longer announcements (CorsCacheInvalidator): they would stay stale.
+    if ((origin as string).length > CORS_INVALIDATION_MAX_PAYLOAD_LENGTH) {
+      throw new BadRequestException(`"origin" is longer than ${CORS_INVALIDATION_MAX_PAYLOAD_LENGTH} characters`);
+    }
     const status = await this.origins.add(origin as string);
     // The cache may hold a refusal for this origin: forget it, so the next request sees the change.
+    // (Other instances hear of it through the repository's NOTIFY; this one does not wait for it.)
     this.corsCache.invalidate(origin as string);
     res.status(status === 'added' ? HttpStatus.CREATED : HttpStatus.OK);
     return { origin: origin as string, status };

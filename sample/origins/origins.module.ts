@@ -1,8 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { OriginChangesListener } from './origin-changes.listener.js';
 import { OriginsRepository, type OriginsDatabaseOptions } from './origins.repository.js';
 import { TrustedOrigins } from './trusted-origins.resolver.js';
 
-/** The trusted-origins store and its CORS resolver. */
+/** The trusted-origins store, its CORS resolver, and the listener that keeps every instance's cache in step. */
 @Module({})
 export class OriginsModule {
   static register(database: OriginsDatabaseOptions): DynamicModule {
@@ -13,6 +14,8 @@ export class OriginsModule {
         { provide: OriginsRepository, useFactory: () => OriginsRepository.open(database) },
         // Listed here, next to its dependency; CorsModule takes this instance from the container.
         TrustedOrigins,
+        // Needs CorsOriginCache, which CorsModule (global) exports.
+        OriginChangesListener,
       ],
       exports: [OriginsRepository, TrustedOrigins],
     };

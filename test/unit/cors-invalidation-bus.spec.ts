@@ -1,0 +1,191 @@
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { CORS_INVALIDATION_MAX_PAYLOAD_LENGTH, CorsCacheInvalidator } from '../../lib/cors-invalidation-bus.js';
+
+function setUp(name = 'test bus') {
+  const cache = { invalidate: jest.fn<(origin: string) => void>(), invalidateAll: jest.fn<() => void>() };
+  const logger = { log: jest.fn<(message: string) => void>(), warn: jest.fn<(message: string) => void>() };
+  const bus = new CorsCacheInvalidator(cache, { name, logger });
+  const lines = () => [...logger.log.mock.calls, ...logger.warn.mock.calls].map(([message]) => message);
+  return { cache, logger, bus, lines };
+}
+
+describe('CorsCacheInvalidator', () => {
+  beforeEach(() => {
+    jest.useFakeTimers({ now: new Date('2030-01-01T00:00:00Z') });
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  describe('onMessage', () => {
+    it.each(['https://app.example.com', 'http://localhost:3000', 'http://[::1]:8080'])('invalidates the origin %s, silently', (origin) => {
+      const { cache, bus, lines } = setUp();
+      expect(bus.onMessage(origin)).toBe(origin);
+      expect(cache.invalidate).toHaveBeenCalledTimes(1);
+      expect(cache.invalidate).toHaveBeenCalledWith(origin);
+      expect(cache.invalidateAll).not.toHaveBeenCalled();
+      expect(lines()).toEqual([]);
+    });
+
+    it.each([
+      ['not a string', 42],
+      ['null', null],
+      ['undefined', undefined],
+      ['an object', { origin: 'https://app.example.com' }],
+      ['a Buffer', Buffer.from('https://app.example.com')],
+      ['empty', ''],
+      ['a trailing slash', 'https://app.example.com/'],
+      ['upper case', 'HTTPS://APP.EXAMPLE.COM'],
+      ['a default port', 'https://app.example.com:443'],
+      ['the null origin', 'null'],
+      ['a wildcard', 'https://*.example.com'],
+      ['two origins', 'https://a.example.com https://b.example.com'],
+      ['JSON', '{"origin":"https://app.example.com"}'],
+      ['SQL', "'; DROP TABLE trusted_origins; --"],
+      ['whitespace around', ' https://app.example.com\n'],
+    ])('changes nothing for a payload that is %s, and logs one line', (_case, payload) => {
+      const { cache, bus, logger } = setUp();
+      expect(bus.onMessage(payload)).toBeUndefined();
+      expect(cache.invalidate).not.toHaveBeenCalled();
+      expect(cache.invalidateAll).not.toHaveBeenCalled();
+      expect(logger.warn).toHaveBeenCalledTimes(1);
+      expect(logger.warn.mock.calls[0][0]).toMatch(/^test bus: ignored a message that is .*; nothing was invalidated$/);
+      expect(logger.log).not.toHaveBeenCalled();
+    });
+
+    it('ignores a huge payload, and quotes only its start', () => {
+      const { cache, bus, logger } = setUp();
+      const huge = `https://${'a'.repeat(7_900)}.example.com`;
+      expect(bus.onMessage(huge)).toBeUndefined();
+      expect(bus.onMessage(`https://${'a'.repeat(CORS_INVALIDATION_MAX_PAYLOAD_LENGTH)}.example`)).toBeUndefined();
+      expect(cache.invalidate).not.toHaveBeenCalled();
+      const line = logger.warn.mock.calls[0][0];
+      expect(line).toContain(`${huge.length} characters long (at most ${CORS_INVALIDATION_MAX_PAYLOAD_LENGTH})`);
+      expect(line.length).toBeLessThan(300);
+    });
+
+    it('acts on a valid origin at the limit, and ignores one a character longer', () => {
+      const { cache, bus } = setUp();
+      const host = `${`${'b'.repeat(40)}.`.repeat(49)}example`;
+      const exact = `https://${'c'.repeat(CORS_INVALIDATION_MAX_PAYLOAD_LENGTH - 'https://'.length - host.length)}${host}`;
+      expect(exact.length).toBe(CORS_INVALIDATION_MAX_PAYLOAD_LENGTH);
+      expect(bus.onMessage(exact)).toBe(exact);
+      expect(bus.onMessage(`https://b${exact.slice('https://'.length)}`)).toBeUndefined();
+      expect(cache.invalidate.mock.calls).toEqual([[exact]]);
+    });
+
+    it('escapes the payload in the log line, so it cannot forge lines or terminal codes', () => {
+      const { bus, logger } = setUp();
+      bus.onMessage('https://a.example\n[Nest] 1 - LOG admin logged in\u001b[2J');
+      const line = logger.warn.mock.calls[0][0];
+      expect(line).not.toContain('\n');
+      expect(line).not.toContain('\u001b');
+      expect(line).toContain('\\n[Nest] 1 - LOG admin logged in\\u001b[2J');
+    });
+
+    it('logs a burst of bad payloads once, then reports how many it left out with the next burst', () => {
+      const { cache, bus, logger } = setUp();
+      for (let i = 0; i < 50; i++) bus.onMessage(`garbage ${i}`);
+      expect(logger.warn).toHaveBeenCalledTimes(1);
+      jest.advanceTimersByTime(9_000);
+      bus.onMessage('still garbage');
+      expect(logger.warn).toHaveBeenCalledTimes(1);
+      jest.advanceTimersByTime(10_001);
+      bus.onMessage(42);
+      expect(logger.warn).toHaveBeenCalledTimes(2);
+      expect(logger.warn.mock.calls[1][0]).toMatch(/not a string but number.*\(50 more ignored since the last report\)$/);
+      expect(cache.invalidate).not.toHaveBeenCalled();
+    });
+
+    it('keeps invalidating valid origins in the middle of a burst of bad ones', () => {
+      const { cache, bus } = setUp();
+      bus.onMessage('bad');
+      bus.onMessage('https://good.example');
+      bus.onMessage('bad again');
+      expect(cache.invalidate.mock.calls).toEqual([['https://good.example']]);
+    });
+  });
+
+  describe('onSubscribed and onDisconnected', () => {
+    it('forgets every answer on the first subscription, silently (changes before it were not heard)', () => {
+      const { cache, bus, lines } = setUp();
+      expect(bus.connected).toBe(false);
+      bus.onSubscribed();
+      expect(cache.invalidateAll).toHaveBeenCalledTimes(1);
+      expect(bus.connected).toBe(true);
+      expect(lines()).toEqual([]);
+    });
+
+    it('logs an outage once, however many attempts fail, and the recovery once, with its duration', () => {
+      const { cache, bus, logger } = setUp('PostgreSQL LISTEN "cors_origins"');
+      bus.onSubscribed();
+      bus.onDisconnected(new Error('terminating connection due to administrator command'));
+      expect(bus.connected).toBe(false);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        jest.advanceTimersByTime(500);
+        bus.onDisconnected(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+      }
+      expect(logger.warn).toHaveBeenCalledTimes(1);
+      expect(logger.warn.mock.calls[0][0]).toBe(
+        'PostgreSQL LISTEN "cors_origins" is down ("terminating connection due to administrator command"): until it is back, ' +
+          'a trusted-origin change made on another instance takes effect there when the cached answer expires (resolverCache.ttlMs)',
+      );
+      expect(cache.invalidateAll).toHaveBeenCalledTimes(1);
+
+      bus.onSubscribed();
+      expect(cache.invalidateAll).toHaveBeenCalledTimes(2);
+      expect(bus.connected).toBe(true);
+      expect(logger.log).toHaveBeenCalledTimes(1);
+      expect(logger.log.mock.calls[0][0]).toBe(
+        'PostgreSQL LISTEN "cors_origins" is back after 2.5 s; every cached CORS answer was dropped, so changes made meanwhile apply from now on',
+      );
+    });
+
+    it('logs each outage once: a second outage after a recovery is logged again', () => {
+      const { bus, logger } = setUp();
+      bus.onSubscribed();
+      bus.onDisconnected('closed');
+      bus.onSubscribed();
+      bus.onDisconnected('closed');
+      bus.onDisconnected('closed');
+      bus.onSubscribed();
+      expect(logger.warn).toHaveBeenCalledTimes(2);
+      expect(logger.log).toHaveBeenCalledTimes(2);
+    });
+
+    it('says "not connected yet" when the first connection fails', () => {
+      const { bus, logger } = setUp();
+      bus.onDisconnected();
+      expect(logger.warn.mock.calls[0][0]).toMatch(/^test bus is not connected yet: until it is back/);
+      bus.onSubscribed();
+      expect(logger.log.mock.calls[0][0]).toMatch(/^test bus is connected after 0\.0 s/);
+    });
+
+    it('subscribing again without an outage still forgets every answer (a resubscription may have missed messages)', () => {
+      const { cache, bus, lines } = setUp();
+      bus.onSubscribed();
+      bus.onSubscribed();
+      expect(cache.invalidateAll).toHaveBeenCalledTimes(2);
+      expect(lines()).toEqual([]);
+    });
+
+    it('escapes the disconnection reason', () => {
+      const { bus, logger } = setUp();
+      bus.onDisconnected('line one\nline two');
+      expect(logger.warn.mock.calls[0][0]).toContain('("line one\\nline two")');
+    });
+  });
+
+  it('logs through Nest\'s Logger (context CorsPolicy) when no logger is given', async () => {
+    const { Logger } = await import('@nestjs/common');
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const bus = new CorsCacheInvalidator({ invalidate: () => undefined, invalidateAll: () => undefined });
+      bus.onMessage('bad');
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^invalidation bus: ignored a message/));
+      expect(warn.mock.contexts[0]).toMatchObject({ context: 'CorsPolicy' });
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
