@@ -22,6 +22,20 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts (the consumer-test runner and its app templates).
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    languageOptions: {
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        module: 'writable',
+        require: 'readonly',
+      },
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'sample/**/*.ts'],
     rules: {
       // Fixture controllers and modules are declared for their decorators only.

@@ -34,8 +34,7 @@ const IsOriginOption = (): PropertyDecorator =>
     name: 'isOriginOption',
     validator: {
       validate: (value: unknown) => (Array.isArray(value) ? value.every(isOriginRule) : isOriginRule(value)),
-      defaultMessage: () =>
-        'must be true, false, a string, a RegExp, a function, a resolver class, or an array of those',
+      defaultMessage: () => 'must be true, false, a string, a RegExp, a function, a resolver class, or an array of those',
     },
   });
 
@@ -45,8 +44,11 @@ const IsStrictOption = (): PropertyDecorator =>
     validator: {
       validate: (value: unknown) =>
         typeof value === 'boolean' ||
-        (typeof value === 'object' && value !== null && Object.keys(value).every((key) => key === 'appOrigins') &&
-          ((value as { appOrigins?: unknown }).appOrigins === undefined || isStringOrStringArray((value as { appOrigins?: unknown }).appOrigins))),
+        (typeof value === 'object' &&
+          value !== null &&
+          Object.keys(value).every((key) => key === 'appOrigins') &&
+          ((value as { appOrigins?: unknown }).appOrigins === undefined ||
+            isStringOrStringArray((value as { appOrigins?: unknown }).appOrigins))),
       defaultMessage: () => 'must be true, false or { appOrigins: string[] }',
     },
   });
@@ -97,7 +99,10 @@ function toProblems(errors: readonly ValidationError[], declaredAt: string, pref
         constraint === 'whitelistValidation'
           ? 'is not an option of nestjs-cors-policy'
           : `${message.replace(`${error.property} `, '')} (got ${describeValue(error.value)})`,
-      fix: (error.property === 'optionsSuccessStatus' && FIXES.optionsSuccessStatus) || FIXES[constraint] || 'see the option table in the README',
+      fix:
+        (error.property === 'optionsSuccessStatus' && FIXES.optionsSuccessStatus) ||
+        FIXES[constraint] ||
+        'see the option table in the README',
     }));
     return [...own, ...nested];
   });
@@ -110,12 +115,7 @@ function describeValue(value: unknown): string {
 }
 
 /** Checks the shape of an options object; `shape` is `CorsPolicyShape` or `CorsModuleShape`. */
-export function checkShape(
-  shape: typeof CorsPolicyShape,
-  options: object,
-  declaredAt: string,
-  prefix = '',
-): CorsConfigurationProblem[] {
+export function checkShape(shape: typeof CorsPolicyShape, options: object, declaredAt: string, prefix = ''): CorsConfigurationProblem[] {
   const target = Object.assign(new shape(), options);
   if ('resolverCache' in target && target.resolverCache && typeof target.resolverCache === 'object') {
     target.resolverCache = Object.assign(new ResolverCacheShape(), target.resolverCache);

@@ -24,10 +24,7 @@ export type CorsOriginCallback = (error: Error | null, allow?: CorsStaticOriginA
  * origin: (origin, callback) => callback(null, allowList.includes(origin))
  * ```
  */
-export type CorsOriginFunction = (
-  origin: string,
-  requestOrCallback: CorsRequest & CorsOriginCallback,
-) => boolean | Promise<boolean> | void; // eslint-disable-line @typescript-eslint/no-invalid-void-type -- the callback form returns nothing
+export type CorsOriginFunction = (origin: string, requestOrCallback: CorsRequest & CorsOriginCallback) => boolean | Promise<boolean> | void; // eslint-disable-line @typescript-eslint/no-invalid-void-type -- the callback form returns nothing
 
 /**
  * One origin rule:

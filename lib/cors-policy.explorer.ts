@@ -43,7 +43,10 @@ export class CorsPolicyExplorer implements OnModuleInit {
     const report: CompileReport = { errors: [], warnings: [] };
     const routing = readRoutingConfig(this.moduleRef);
     const toDynamicCheck = createDynamicCheckFactory(
-      this.moduleRef, this.cache, this.options.resolverTimeoutMs ?? DEFAULT_RESOLVER_TIMEOUT_MS, this.logger,
+      this.moduleRef,
+      this.cache,
+      this.options.resolverTimeoutMs ?? DEFAULT_RESOLVER_TIMEOUT_MS,
+      this.logger,
     );
     report.errors.push(...checkShape(CorsModuleShape, this.options, MODULE_DEFAULTS_LABEL));
     const named = this.declareNamedPolicies(report);
@@ -64,9 +67,7 @@ export class CorsPolicyExplorer implements OnModuleInit {
     const strict = compileStrict(this.options.strict, report);
     if (report.errors.length > 0) throw new CorsConfigurationError(report.errors);
     for (const warning of new Set(report.warnings.map(formatProblem))) this.logger.warn(warning);
-    const ordered = routing.sortsBySpecificity
-      ? sortBySpecificity(entries).map((entry, order) => ({ ...entry, order }))
-      : entries;
+    const ordered = routing.sortsBySpecificity ? sortBySpecificity(entries).map((entry, order) => ({ ...entry, order })) : entries;
     this.policyMap.load(ordered);
     if (this.options.debug) this.logger.log(`CORS policy map:\n${this.policyMap.toTable()}`);
     this.middleware.activate({
@@ -113,7 +114,8 @@ function compileStrict(strict: CorsModuleOptions['strict'], report: CompileRepor
     if (!('problem' in parsed) && parsed.kind === 'exact') appOrigins.add(parsed.origin);
     else {
       report.errors.push({
-        option: 'strict.appOrigins', declaredAt: MODULE_DEFAULTS_LABEL,
+        option: 'strict.appOrigins',
+        declaredAt: MODULE_DEFAULTS_LABEL,
         problem: 'problem' in parsed ? parsed.problem : `"${origin}" is not an exact origin`,
         fix: 'problem' in parsed ? parsed.fix : 'list the exact origins the app is served from, e.g. "https://api.example.com"',
       });
@@ -123,13 +125,28 @@ function compileStrict(strict: CorsModuleOptions['strict'], report: CompileRepor
 }
 
 function invalidArgument(declaredAt: string) {
-  return { option: '@CorsPolicy argument', declaredAt, problem: 'must be an options object, a policy name or false', fix: "write @CorsPolicy({ origin: ... }), @CorsPolicy('name') or @CorsPolicy(false)" };
+  return {
+    option: '@CorsPolicy argument',
+    declaredAt,
+    problem: 'must be an options object, a policy name or false',
+    fix: "write @CorsPolicy({ origin: ... }), @CorsPolicy('name') or @CorsPolicy(false)",
+  };
 }
 
 /** Compiles each distinct (controller, handler) combination once, so routes share policy objects. */
-function memoizedCompiler(defaults: MergedPolicy, named: ReadonlyMap<string, DeclaredPolicy>, toDynamicCheck: DynamicCheckFactory, report: CompileReport) {
+function memoizedCompiler(
+  defaults: MergedPolicy,
+  named: ReadonlyMap<string, DeclaredPolicy>,
+  toDynamicCheck: DynamicCheckFactory,
+  report: CompileReport,
+) {
   const compiled = new Map<unknown, Map<unknown, CompiledPolicy>>();
-  return (controllerArgument: CorsPolicyArgument | undefined, handlerArgument: CorsPolicyArgument | undefined, controller: string, handler: string): CompiledPolicy => {
+  return (
+    controllerArgument: CorsPolicyArgument | undefined,
+    handlerArgument: CorsPolicyArgument | undefined,
+    controller: string,
+    handler: string,
+  ): CompiledPolicy => {
     // Handlers without a decorator share their controller's policy (and the defaults, their module's).
     const handlerKey = handlerArgument ?? NO_DECORATOR;
     const controllerKey = controllerArgument ?? NO_DECORATOR;
@@ -137,11 +154,21 @@ function memoizedCompiler(defaults: MergedPolicy, named: ReadonlyMap<string, Dec
     if (byHandler === undefined) compiled.set(controllerKey, (byHandler = new Map<unknown, CompiledPolicy>()));
     const known = byHandler.get(handlerKey);
     if (known !== undefined) return known;
-    const merged = mergePolicy(defaults, named, [
-      { argument: controllerArgument, declaredAt: `@CorsPolicy on ${controller}` },
-      { argument: handlerArgument, declaredAt: `@CorsPolicy on ${handler}` },
-    ], report.errors);
-    const describedAs = handlerArgument !== undefined ? `@CorsPolicy on ${handler}` : controllerArgument !== undefined ? `@CorsPolicy on ${controller}` : MODULE_DEFAULTS_LABEL;
+    const merged = mergePolicy(
+      defaults,
+      named,
+      [
+        { argument: controllerArgument, declaredAt: `@CorsPolicy on ${controller}` },
+        { argument: handlerArgument, declaredAt: `@CorsPolicy on ${handler}` },
+      ],
+      report.errors,
+    );
+    const describedAs =
+      handlerArgument !== undefined
+        ? `@CorsPolicy on ${handler}`
+        : controllerArgument !== undefined
+          ? `@CorsPolicy on ${controller}`
+          : MODULE_DEFAULTS_LABEL;
     const policy = compilePolicy(merged, describedAs, toDynamicCheck, report);
     byHandler.set(handlerKey, policy);
     return policy;

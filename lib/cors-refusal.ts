@@ -22,9 +22,14 @@ export class RefusalExplainer {
 }
 
 const FIXES: Record<RefusalReason, (policy: CompiledPolicy) => string> = {
-  'origin not trusted': (policy) => `add the origin to "origin" (declared at ${policy.sources.origin ?? 'the `cors` package default'}), or to the resolver's data.`,
-  'origin not a serialized origin': () => 'nothing to configure: browsers never send such an Origin header; check the client or proxy that sent it.',
-  'method not allowed': (policy) => `add the method to "methods" (now "${policy.allowMethods}", declared at ${policy.sources.methods ?? 'the `cors` package default'}).`,
-  'header not allowed': (policy) => `add the header to "allowedHeaders" (now "${policy.allowHeaders ?? ''}", declared at ${policy.sources.allowedHeaders ?? 'the `cors` package default'}).`,
-  'malformed Access-Control-Request-Headers': () => 'nothing to configure: a browser never sends such a list; check the client that sent it.',
+  'origin not trusted': (policy) =>
+    `add the origin to "origin" (declared at ${policy.sources.origin ?? 'the `cors` package default'}), or to the resolver's data.`,
+  'origin not a serialized origin': () =>
+    'nothing to configure: browsers never send such an Origin header; check the client or proxy that sent it.',
+  'method not allowed': (policy) =>
+    `add the method to "methods" (now "${policy.allowMethods}", declared at ${policy.sources.methods ?? 'the `cors` package default'}).`,
+  'header not allowed': (policy) =>
+    `add the header to "allowedHeaders" (now "${policy.allowHeaders ?? ''}", declared at ${policy.sources.allowedHeaders ?? 'the `cors` package default'}).`,
+  'malformed Access-Control-Request-Headers': () =>
+    'nothing to configure: a browser never sends such a list; check the client that sent it.',
 };

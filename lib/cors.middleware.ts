@@ -80,7 +80,14 @@ export class CorsMiddleware {
     return policy.wildcard || matchOrigin(policy.origins, origin, req) === true;
   }
 
-  private actual(runtime: CorsRuntime, policy: CompiledPolicy, route: string | undefined, req: CorsRequest, res: ServerResponse, next: Next): void {
+  private actual(
+    runtime: CorsRuntime,
+    policy: CompiledPolicy,
+    route: string | undefined,
+    req: CorsRequest,
+    res: ServerResponse,
+    next: Next,
+  ): void {
     if (!policy.enabled) return this.settle(runtime, policy, route, req, res, next, false);
     if (policy.wildcard) {
       res.setHeader(ALLOW_ORIGIN, '*');
@@ -97,7 +104,15 @@ export class CorsMiddleware {
   }
 
   /** Sends the headers of an allowed origin, or refuses it (with 403 in strict mode). */
-  private settle(runtime: CorsRuntime, policy: CompiledPolicy, route: string | undefined, req: CorsRequest, res: ServerResponse, next: Next, allowed: boolean): void {
+  private settle(
+    runtime: CorsRuntime,
+    policy: CompiledPolicy,
+    route: string | undefined,
+    req: CorsRequest,
+    res: ServerResponse,
+    next: Next,
+    allowed: boolean,
+  ): void {
     if (this.recordsVerdicts) (req as MarkedRequest)[CORS_ORIGIN_VERDICT] = allowed;
     const origin = req.headers.origin;
     if (origin === undefined) return next();
@@ -141,7 +156,16 @@ export class CorsMiddleware {
     );
   }
 
-  private answerPreflight(runtime: CorsRuntime, policy: CompiledPolicy, allowOrigin: string, route: string, preflight: Preflight, req: CorsRequest, res: ServerResponse, next: Next): void {
+  private answerPreflight(
+    runtime: CorsRuntime,
+    policy: CompiledPolicy,
+    allowOrigin: string,
+    route: string,
+    preflight: Preflight,
+    req: CorsRequest,
+    res: ServerResponse,
+    next: Next,
+  ): void {
     res.setHeader(ALLOW_ORIGIN, allowOrigin);
     if (policy.credentials) res.setHeader('Access-Control-Allow-Credentials', 'true');
     if (policy.allowMethods !== '') res.setHeader('Access-Control-Allow-Methods', policy.allowMethods);
@@ -154,7 +178,15 @@ export class CorsMiddleware {
     endPreflight(res, policy.optionsSuccessStatus);
   }
 
-  private refusePreflight(runtime: CorsRuntime, policy: CompiledPolicy, origin: string, route: string, req: CorsRequest, res: ServerResponse, next: Next): void {
+  private refusePreflight(
+    runtime: CorsRuntime,
+    policy: CompiledPolicy,
+    origin: string,
+    route: string,
+    req: CorsRequest,
+    res: ServerResponse,
+    next: Next,
+  ): void {
     this.refuseOrigin(runtime, origin, route, req, policy);
     if (policy.preflightContinue) return next();
     endPreflight(res, policy.optionsSuccessStatus);
@@ -191,7 +223,13 @@ function endPreflight(res: ServerResponse, status: number): void {
 }
 
 /** The first route (in registration order) that Nest would run for this request. */
-function findEntry(runtime: CorsRuntime, entries: readonly RouteEntry[], req: CorsRequest, method: string, knowsVersion: boolean): RouteEntry | undefined {
+function findEntry(
+  runtime: CorsRuntime,
+  entries: readonly RouteEntry[],
+  req: CorsRequest,
+  method: string,
+  knowsVersion: boolean,
+): RouteEntry | undefined {
   let hostname: string | undefined;
   for (const entry of entries) {
     if (entry.method !== method && entry.method !== 'ALL' && !(method === 'HEAD' && entry.method === 'GET')) continue;
@@ -200,13 +238,25 @@ function findEntry(runtime: CorsRuntime, entries: readonly RouteEntry[], req: Co
       if (!entry.hosts.some((host) => host.test(name))) continue;
     }
     // A preflight never carries the version header: the first handler of the method answers it.
-    if (knowsVersion && entry.filterVersion !== undefined && runtime.versioning !== undefined && !matchesVersionFilter(entry.filterVersion, runtime.versioning, req)) continue;
+    if (
+      knowsVersion &&
+      entry.filterVersion !== undefined &&
+      runtime.versioning !== undefined &&
+      !matchesVersionFilter(entry.filterVersion, runtime.versioning, req)
+    )
+      continue;
     return entry;
   }
   return undefined;
 }
 
-function explainPreflight(explainer: RefusalExplainer, policy: CompiledPolicy, route: string, { origin, method }: Preflight, req: CorsRequest): void {
+function explainPreflight(
+  explainer: RefusalExplainer,
+  policy: CompiledPolicy,
+  route: string,
+  { origin, method }: Preflight,
+  req: CorsRequest,
+): void {
   if (!SAFELISTED_METHODS.has(method) && !policy.allowedMethods.has(method) && !policy.allowedMethods.has('*')) {
     explainer.explain('method not allowed', origin, route, policy, `requested ${method}`);
   }

@@ -46,16 +46,20 @@ export interface ControllerWrapper {
  * touches it (test/unit/nest-routes.spec.ts pins it).
  */
 export function readRoutingConfig(moduleRef: ModuleRef) {
-  const container = (moduleRef as unknown as { container?: { applicationConfig?: ApplicationConfig; getModules?: () => { applicationId?: string } } }).container;
+  const container = (
+    moduleRef as unknown as { container?: { applicationConfig?: ApplicationConfig; getModules?: () => { applicationId?: string } } }
+  ).container;
   const config = container?.applicationConfig;
-  if (config === undefined) throw new Error('nestjs-cors-policy: cannot read the application config from Nest; this Nest version is not supported');
+  if (config === undefined)
+    throw new Error('nestjs-cors-policy: cannot read the application config from Nest; this Nest version is not supported');
   const options = config.getGlobalPrefixOptions() as { exclude?: Array<{ requestMethod: RequestMethod; pathRegex: RegExp }> };
   return {
     globalPrefix: config.getGlobalPrefix(),
     exclude: options.exclude ?? [],
     versioning: config.getVersioning(),
     // Nest 12 can register routes by specificity instead of declaration order (absent in Nest 11).
-    sortsBySpecificity: (config as { getRouteResolutionStrategy?: () => string | undefined }).getRouteResolutionStrategy?.() === 'specificity',
+    sortsBySpecificity:
+      (config as { getRouteResolutionStrategy?: () => string | undefined }).getRouteResolutionStrategy?.() === 'specificity',
     applicationId: container?.getModules?.().applicationId,
   };
 }
@@ -146,7 +150,11 @@ function uriVersionPrefix(versioning: VersioningOptions | undefined): string {
 }
 
 /** Tells whether a request carries a version that a non-URI version filter would select `version` for. */
-export function matchesVersionFilter(version: RouteVersion, versioning: VersioningOptions, request: { headers: Record<string, string | string[] | undefined> }): boolean {
+export function matchesVersionFilter(
+  version: RouteVersion,
+  versioning: VersioningOptions,
+  request: { headers: Record<string, string | string[] | undefined> },
+): boolean {
   if (version === VERSION_NEUTRAL) return true;
   const accepted = asArray<string | symbol>(version);
   const requested = requestedVersions(versioning, request);
@@ -154,7 +162,10 @@ export function matchesVersionFilter(version: RouteVersion, versioning: Versioni
   return requested.some((value) => accepted.includes(value));
 }
 
-function requestedVersions(versioning: VersioningOptions, request: { headers: Record<string, string | string[] | undefined> }): string[] | undefined {
+function requestedVersions(
+  versioning: VersioningOptions,
+  request: { headers: Record<string, string | string[] | undefined> },
+): string[] | undefined {
   switch (versioning.type) {
     case VersioningType.HEADER: {
       const value = request.headers[versioning.header.toLowerCase()];
@@ -162,7 +173,13 @@ function requestedVersions(versioning: VersioningOptions, request: { headers: Re
     }
     case VersioningType.MEDIA_TYPE: {
       const accept = request.headers.accept;
-      const match = typeof accept === 'string' ? accept.split(';').map((part) => part.trim()).find((part) => part.startsWith(versioning.key)) : undefined;
+      const match =
+        typeof accept === 'string'
+          ? accept
+              .split(';')
+              .map((part) => part.trim())
+              .find((part) => part.startsWith(versioning.key))
+          : undefined;
       return match === undefined ? undefined : [match.slice(versioning.key.length)];
     }
     case VersioningType.CUSTOM: {

@@ -15,7 +15,10 @@ class FailureLog {
   private lastLoggedAt = -Infinity;
   private suppressed = 0;
 
-  constructor(private readonly logger: Logger, private readonly name: string) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly name: string,
+  ) {}
 
   record(error: unknown): void {
     const now = Date.now();
@@ -39,7 +42,12 @@ export function isResolverClass(rule: Function): rule is new (...args: never[]) 
  * Builds the checks of function and resolver rules: resolvers are taken from Nest's container
  * and cached; both time out after `timeoutMs` and fail closed with a log line per burst.
  */
-export function createDynamicCheckFactory(moduleRef: ModuleRef, cache: CorsOriginCache, timeoutMs: number, logger: Logger): DynamicCheckFactory {
+export function createDynamicCheckFactory(
+  moduleRef: ModuleRef,
+  cache: CorsOriginCache,
+  timeoutMs: number,
+  logger: Logger,
+): DynamicCheckFactory {
   const checks = new Map<Function, DynamicOriginCheck>();
   return (rule: Function, declaredAt: string, report: CompileReport): DynamicOriginCheck => {
     const known = checks.get(rule);
@@ -51,7 +59,11 @@ export function createDynamicCheckFactory(moduleRef: ModuleRef, cache: CorsOrigi
     return check;
   };
 
-  function resolverCheck(type: new (...args: never[]) => CorsOriginResolver, declaredAt: string, report: CompileReport): DynamicOriginCheck {
+  function resolverCheck(
+    type: new (...args: never[]) => CorsOriginResolver,
+    declaredAt: string,
+    report: CompileReport,
+  ): DynamicOriginCheck {
     let resolver: CorsOriginResolver;
     try {
       resolver = moduleRef.get(type, { strict: false });
@@ -67,7 +79,11 @@ export function createDynamicCheckFactory(moduleRef: ModuleRef, cache: CorsOrigi
     const failures = new FailureLog(logger, `Resolver ${type.name}`);
     return (origin, request) =>
       cache.lookup(type, origin, () =>
-        withTimeout(Promise.resolve().then(() => resolver.isOriginAllowed(origin, request)), timeoutMs, () => `Resolver ${type.name}`).then(
+        withTimeout(
+          Promise.resolve().then(() => resolver.isOriginAllowed(origin, request)),
+          timeoutMs,
+          () => `Resolver ${type.name}`,
+        ).then(
           (allowed) => allowed === true,
           (error: unknown) => {
             failures.record(error);
@@ -79,9 +95,11 @@ export function createDynamicCheckFactory(moduleRef: ModuleRef, cache: CorsOrigi
 
   function functionCheck(fn: CorsOriginFunction, failures: FailureLog): DynamicOriginCheck {
     return (origin, request) =>
-      withTimeout(callOriginFunction(fn, origin, request), timeoutMs, () => `Origin function ${fn.name || '(anonymous)'}`).catch((error: unknown) => {
-        failures.record(error);
-        return false;
-      });
+      withTimeout(callOriginFunction(fn, origin, request), timeoutMs, () => `Origin function ${fn.name || '(anonymous)'}`).catch(
+        (error: unknown) => {
+          failures.record(error);
+          return false;
+        },
+      );
   }
 }

@@ -23,9 +23,21 @@ const NO_ORIGINS = { reflectAny: false, exact: new Set<string>(), subdomains: []
 /** A policy that sends nothing: CORS off. */
 export function disabledPolicy(describedAs: string): CompiledPolicy {
   return {
-    enabled: false, wildcard: false, origins: NO_ORIGINS, credentials: false, exposeHeaders: undefined,
-    allowMethods: '', allowedMethods: new Set(), allowHeaders: undefined, allowedHeaderNames: undefined,
-    maxAge: undefined, preflightContinue: false, optionsSuccessStatus: 204, describedAs, options: {}, sources: {},
+    enabled: false,
+    wildcard: false,
+    origins: NO_ORIGINS,
+    credentials: false,
+    exposeHeaders: undefined,
+    allowMethods: '',
+    allowedMethods: new Set(),
+    allowHeaders: undefined,
+    allowedHeaderNames: undefined,
+    maxAge: undefined,
+    preflightContinue: false,
+    optionsSuccessStatus: 204,
+    describedAs,
+    options: {},
+    sources: {},
   };
 }
 
@@ -40,7 +52,10 @@ export function compilePolicy(
   const { options, sources } = merged;
   const where = (field: PolicyField): string => sources[field] ?? `${describedAs} (the \`cors\` package default)`;
   const problem = (field: PolicyField, text: string, fix: string): CorsConfigurationProblem => ({
-    option: field, declaredAt: where(field), problem: text, fix,
+    option: field,
+    declaredAt: where(field),
+    problem: text,
+    fix,
   });
   const origin = options.origin ?? CORS_PACKAGE_DEFAULTS.origin;
   if (origin === false) return disabledPolicy(where('origin'));
@@ -50,31 +65,56 @@ export function compilePolicy(
   const origins = compileOriginRules(rules, { where: where('origin'), credentials, toDynamicCheck, report, problem });
 
   if (wildcard && credentials) {
-    report.errors.push(problem('origin', `origin '*' cannot be used with credentials: true (declared at ${where('credentials')}); browsers refuse that answer`,
-      "list the trusted origins instead of '*', or set credentials: false on this route"));
+    report.errors.push(
+      problem(
+        'origin',
+        `origin '*' cannot be used with credentials: true (declared at ${where('credentials')}); browsers refuse that answer`,
+        "list the trusted origins instead of '*', or set credentials: false on this route",
+      ),
+    );
   }
   if (credentials && rules.includes(true)) {
-    report.warnings.push(problem('origin', `origin: true with credentials: true (declared at ${where('credentials')}) reflects every origin with cookies`,
-      'list the trusted origins, or use a resolver'));
+    report.warnings.push(
+      problem(
+        'origin',
+        `origin: true with credentials: true (declared at ${where('credentials')}) reflects every origin with cookies`,
+        'list the trusted origins, or use a resolver',
+      ),
+    );
   }
   const methods = checkTokens('methods', options.methods ?? CORS_PACKAGE_DEFAULTS.methods, report, problem);
   for (const method of methods) {
     if (method !== method.toUpperCase()) {
-      report.warnings.push(problem('methods', `method "${method}" is not upper case; browsers send it as the page typed it and methods compare case-sensitively`,
-        `write "${method.toUpperCase()}"`));
+      report.warnings.push(
+        problem(
+          'methods',
+          `method "${method}" is not upper case; browsers send it as the page typed it and methods compare case-sensitively`,
+          `write "${method.toUpperCase()}"`,
+        ),
+      );
     }
   }
   const allowedHeaders = options.allowedHeaders;
   const reflectHeaders = allowedHeaders === undefined || allowedHeaders === '';
   const headerNames = reflectHeaders ? [] : checkTokens('allowedHeaders', allowedHeaders, report, problem);
   if (headerNames.includes('*')) {
-    report.warnings.push(problem('allowedHeaders', "'*' never covers Authorization" + (credentials ? ', and with credentials it is the literal header name "*"' : ''),
-      "list the headers by name, e.g. ['Content-Type', 'Authorization']"));
+    report.warnings.push(
+      problem(
+        'allowedHeaders',
+        "'*' never covers Authorization" + (credentials ? ', and with credentials it is the literal header name "*"' : ''),
+        "list the headers by name, e.g. ['Content-Type', 'Authorization']",
+      ),
+    );
   }
   const exposed = options.exposedHeaders === undefined ? [] : checkTokens('exposedHeaders', options.exposedHeaders, report, problem);
   if (credentials && exposed.includes('*')) {
-    report.warnings.push(problem('exposedHeaders', "with credentials, '*' is the literal header name \"*\" and exposes nothing",
-      'list the response headers the page must read'));
+    report.warnings.push(
+      problem(
+        'exposedHeaders',
+        'with credentials, \'*\' is the literal header name "*" and exposes nothing',
+        'list the response headers the page must read',
+      ),
+    );
   }
   return {
     enabled: true,
@@ -109,7 +149,13 @@ function checkTokens(field: PolicyField, value: string | readonly string[], repo
   for (const item of items) {
     if (!isToken(item)) {
       const kind = field === 'methods' ? 'method' : 'header name';
-      report.errors.push(problem(field, `"${item}" is not a valid ${kind} (RFC 9110 token)`, `remove it or write a ${kind} such as "${field === 'methods' ? 'PATCH' : 'X-Request-Id'}"`));
+      report.errors.push(
+        problem(
+          field,
+          `"${item}" is not a valid ${kind} (RFC 9110 token)`,
+          `remove it or write a ${kind} such as "${field === 'methods' ? 'PATCH' : 'X-Request-Id'}"`,
+        ),
+      );
     }
   }
   return items;
@@ -138,15 +184,31 @@ function compileOriginRules(rules: readonly CorsOriginRule[], context: OriginCon
       warnAboutRegExp(rule, report, problem);
     } else if (typeof rule === 'function') dynamic.push(context.toDynamicCheck(rule, context.where, report));
     else if (rule === '*') {
-      if (rules.length > 1) report.errors.push(problem('origin', "'*' inside a list allows every origin and makes the rest of the list meaningless", "use '*' alone, or list only the trusted origins"));
+      if (rules.length > 1)
+        report.errors.push(
+          problem(
+            'origin',
+            "'*' inside a list allows every origin and makes the rest of the list meaningless",
+            "use '*' alone, or list only the trusted origins",
+          ),
+        );
     } else {
       const parsed = parseOriginRuleString(rule);
       if ('problem' in parsed) report.errors.push(problem('origin', parsed.problem, parsed.fix));
       else if (parsed.kind === 'null') {
         exact.add('null');
-        report.warnings.push(problem('origin', "trusting the 'null' origin trusts sandboxed iframes, data: URLs and local files of any site", "remove 'null', unless you really serve such pages"));
+        report.warnings.push(
+          problem(
+            'origin',
+            "trusting the 'null' origin trusts sandboxed iframes, data: URLs and local files of any site",
+            "remove 'null', unless you really serve such pages",
+          ),
+        );
       } else if (parsed.kind === 'exact') {
-        if (parsed.origin !== rule) report.warnings.push(problem('origin', `"${rule}" is compared as "${parsed.origin}", as browsers send it`, `write "${parsed.origin}"`));
+        if (parsed.origin !== rule)
+          report.warnings.push(
+            problem('origin', `"${rule}" is compared as "${parsed.origin}", as browsers send it`, `write "${parsed.origin}"`),
+          );
         exact.add(parsed.origin);
       } else subdomains.push(parsed);
     }
@@ -159,11 +221,18 @@ function warnAboutRegExp(rule: RegExp, report: CompileReport, problem: ProblemMa
   // `^a|b$` anchors only one end of each branch: every top-level branch must be anchored.
   const branches = topLevelBranches(rule.source);
   if (!branches.every((branch) => branch.startsWith('^') && branch.endsWith('$') && !branch.endsWith('\\$'))) {
-    report.warnings.push(problem('origin', `${String(rule)} is not anchored at both ends, so "https://trusted.example.com.evil.net" or "https://eviltrusted.example.com" may match`,
-      'write it as /^https:\\/\\/app\\.example\\.com$/ (alternatives inside a group: /^(?:a|b)$/), or use an exact origin or a subdomain pattern'));
+    report.warnings.push(
+      problem(
+        'origin',
+        `${String(rule)} is not anchored at both ends, so "https://trusted.example.com.evil.net" or "https://eviltrusted.example.com" may match`,
+        'write it as /^https:\\/\\/app\\.example\\.com$/ (alternatives inside a group: /^(?:a|b)$/), or use an exact origin or a subdomain pattern',
+      ),
+    );
   }
   if (hasUnescapedDot(rule.source)) {
-    report.warnings.push(problem('origin', `${String(rule)} has an unescaped '.', which matches any character ("appXexample.com")`, "escape it: '\\.'"));
+    report.warnings.push(
+      problem('origin', `${String(rule)} has an unescaped '.', which matches any character ("appXexample.com")`, "escape it: '\\.'"),
+    );
   }
 }
 
@@ -203,19 +272,31 @@ function hasUnescapedDot(source: string): boolean {
 }
 
 /** Warns about `http:` origins trusted next to `https:` ones of the same host (any port), patterns included. */
-function warnAboutSchemeDowngrade(exact: ReadonlySet<string>, subdomains: readonly SubdomainPattern[], problem: ProblemMaker, report: CompileReport): void {
+function warnAboutSchemeDowngrade(
+  exact: ReadonlySet<string>,
+  subdomains: readonly SubdomainPattern[],
+  problem: ProblemMaker,
+  report: CompileReport,
+): void {
   const parsed = [...exact].map(parseSerializedOrigin).filter((origin) => origin !== undefined);
   const secureHosts = new Set(parsed.filter((origin) => origin.scheme === 'https').map((origin) => origin.host));
   const securePatterns = subdomains.filter((pattern) => pattern.scheme === 'https');
   const warn = (rule: string) =>
-    report.warnings.push(problem('origin', `"${rule}" is trusted next to the https: origins of the same host, so a network attacker can use the plain-http page`, `remove "${rule}"`));
+    report.warnings.push(
+      problem(
+        'origin',
+        `"${rule}" is trusted next to the https: origins of the same host, so a network attacker can use the plain-http page`,
+        `remove "${rule}"`,
+      ),
+    );
   for (const origin of parsed) {
     if (origin.scheme !== 'http') continue;
     const coveredByPattern = securePatterns.some((pattern) => isSubdomainOf({ ...origin, scheme: 'https', port: pattern.port }, pattern));
     if (secureHosts.has(origin.host) || coveredByPattern) warn(`http://${origin.host}${origin.port ? `:${origin.port}` : ''}`);
   }
   for (const pattern of subdomains) {
-    const secureTwin = securePatterns.some((secure) => secure.domain === pattern.domain) ||
+    const secureTwin =
+      securePatterns.some((secure) => secure.domain === pattern.domain) ||
       [...secureHosts].some((host) => host.endsWith(`.${pattern.domain}`));
     if (pattern.scheme === 'http' && secureTwin) warn(pattern.text);
   }

@@ -58,7 +58,9 @@ export class PolicyTable {
     }
     // A static path may also be served by an earlier route with parameters ("/users/:id" before "/users/me").
     for (const [key, own] of staticEntries) {
-      const alsoMatching = this.dynamicCandidates(key).filter((route) => route.regexp.test(key)).map((route) => route.entry);
+      const alsoMatching = this.dynamicCandidates(key)
+        .filter((route) => route.regexp.test(key))
+        .map((route) => route.entry);
       this.staticPaths.set(key, this.toMatch([...own, ...alsoMatching]));
     }
   }

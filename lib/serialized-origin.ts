@@ -4,8 +4,7 @@
  * Browsers send exactly this in `Origin`, so anything else is refused before any rule
  * is consulted, and rules are checked against it at startup.
  */
-const SERIALIZED_ORIGIN =
-  /^([a-z][a-z0-9+.-]*):\/\/(\[[0-9a-f:.]+\]|[a-z0-9_-]+(?:\.[a-z0-9_-]+)*)(?::([1-9][0-9]{0,4}))?$/;
+const SERIALIZED_ORIGIN = /^([a-z][a-z0-9+.-]*):\/\/(\[[0-9a-f:.]+\]|[a-z0-9_-]+(?:\.[a-z0-9_-]+)*)(?::([1-9][0-9]{0,4}))?$/;
 
 const DEFAULT_PORTS: Readonly<Record<string, string>> = { http: '80', https: '443', ws: '80', wss: '443' };
 
@@ -67,7 +66,10 @@ export function parseOriginRuleString(rule: string): OriginRuleString | OriginRu
   }
   const parsed = parseSerializedOrigin(`${scheme}://${rest.toLowerCase()}`);
   if (parsed === undefined) {
-    return { problem: `"${rule}" is not a serialized origin (scheme://host[:port], no default port)`, fix: describeOriginFix(scheme, rest) };
+    return {
+      problem: `"${rule}" is not a serialized origin (scheme://host[:port], no default port)`,
+      fix: describeOriginFix(scheme, rest),
+    };
   }
   const normalized = `${parsed.scheme}://${parsed.host}${parsed.port ? `:${parsed.port}` : ''}`;
   if (!isPattern) return { kind: 'exact', origin: normalized };
@@ -76,9 +78,18 @@ export function parseOriginRuleString(rule: string): OriginRuleString | OriginRu
     return { problem: `"${rule}" is a pattern on an IP address, which has no subdomains`, fix: 'list the exact origins instead' };
   }
   if (!parsed.host.includes('.')) {
-    return { problem: `"${rule}" would match every subdomain of a top-level domain`, fix: 'name a registrable domain, e.g. "https://*.example.com"' };
+    return {
+      problem: `"${rule}" would match every subdomain of a top-level domain`,
+      fix: 'name a registrable domain, e.g. "https://*.example.com"',
+    };
   }
-  return { kind: 'subdomains', scheme: parsed.scheme, domain: parsed.host, port: parsed.port, text: `${parsed.scheme}://*.${normalized.slice(parsed.scheme.length + 3)}` };
+  return {
+    kind: 'subdomains',
+    scheme: parsed.scheme,
+    domain: parsed.host,
+    port: parsed.port,
+    text: `${parsed.scheme}://*.${normalized.slice(parsed.scheme.length + 3)}`,
+  };
 }
 
 function describeOriginFix(scheme: string, rest: string): string {

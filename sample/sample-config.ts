@@ -73,7 +73,8 @@ export function resolveSampleConfig(overrides: SampleConfigOverrides = {}, env: 
     databaseUrl: 'databaseUrl' in overrides ? overrides.databaseUrl : nonEmpty(env.DATABASE_URL),
     adminToken,
     adminTokenGenerated: overrides.adminTokenGenerated ?? given === undefined,
-    cacheTtlMs: overrides.cacheTtlMs ?? parseInteger('CORS_CACHE_TTL_MS', env.CORS_CACHE_TTL_MS, DEFAULT_CACHE_TTL_MS, Number.MAX_SAFE_INTEGER),
+    cacheTtlMs:
+      overrides.cacheTtlMs ?? parseInteger('CORS_CACHE_TTL_MS', env.CORS_CACHE_TTL_MS, DEFAULT_CACHE_TTL_MS, Number.MAX_SAFE_INTEGER),
     originsTable: overrides.originsTable ?? DEFAULT_ORIGINS_TABLE,
     originsChannel: overrides.originsChannel ?? DEFAULT_ORIGINS_CHANNEL,
     instanceId: checkInstanceId(overrides.instanceId ?? nonEmpty(env.INSTANCE_ID) ?? defaultInstanceId()),
@@ -84,7 +85,9 @@ export function resolveSampleConfig(overrides: SampleConfigOverrides = {}, env: 
 /** The host name (a container's name, in most orchestrators) and the process id. */
 function defaultInstanceId(): string {
   const suffix = `-${process.pid}`;
-  const host = hostname().replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 40 - suffix.length);
+  const host = hostname()
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .slice(0, 40 - suffix.length);
   return `${host || 'instance'}${suffix}`;
 }
 

@@ -25,7 +25,13 @@ import type { INestApplication } from '@nestjs/common';
 import type { Browser, Page } from 'playwright-core';
 import { createSampleApp } from '../sample/app.js';
 import {
-  CHROMIUM_PATH, CORS_FAILURE, chromiumIsInstalled, launchChromium, probe, probeInSandbox, type ProbeResult,
+  CHROMIUM_PATH,
+  CORS_FAILURE,
+  chromiumIsInstalled,
+  launchChromium,
+  probe,
+  probeInSandbox,
+  type ProbeResult,
 } from './browser/chromium.js';
 import { GOOD_TOKEN, SESSION_COOKIE, startFixtureApp, type FixtureApp } from './browser/fixture-app.js';
 import { startPageServer, type PageServer } from './browser/page-server.js';
@@ -110,7 +116,11 @@ describeInBrowser('CORS in headless Chromium', () => {
 
   describe('simple GET', () => {
     it('a "*" route is readable from every origin, the opaque null origin included', async () => {
-      for (const [page, origin] of [[primaryPage, primary.origin], [secondaryPage, secondary.origin], [strangerPage, stranger.origin]] as const) {
+      for (const [page, origin] of [
+        [primaryPage, primary.origin],
+        [secondaryPage, secondary.origin],
+        [strangerPage, stranger.origin],
+      ] as const) {
         const result = await probe(page, apiUrl('/public'));
         expect(readable(result).status).toBe(200);
         expect(json(result)).toEqual({ origin, cookie: null });
@@ -123,7 +133,10 @@ describeInBrowser('CORS in headless Chromium', () => {
     });
 
     it('a listed origin reads a module-default route; an unlisted origin and null get a TypeError, though the handler answered 200', async () => {
-      for (const [page, origin] of [[primaryPage, primary.origin], [secondaryPage, secondary.origin]] as const) {
+      for (const [page, origin] of [
+        [primaryPage, primary.origin],
+        [secondaryPage, secondary.origin],
+      ] as const) {
         const result = await probe(page, apiUrl('/partners'));
         expect(readable(result).status).toBe(200);
         expect(json(result)).toEqual({ origin });
@@ -145,7 +158,9 @@ describeInBrowser('CORS in headless Chromium', () => {
       const login = await probe(primaryPage, apiUrl('/session/login'), { credentials: 'include' });
       expect(readable(login).status).toBe(200);
       const cookies = await primaryPage.context().cookies(api!.url);
-      expect(cookies).toEqual([expect.objectContaining({ name: 'sid', value: SESSION_COOKIE.split('=')[1], domain: '127.0.0.1', sameSite: 'Lax' })]);
+      expect(cookies).toEqual([
+        expect.objectContaining({ name: 'sid', value: SESSION_COOKIE.split('=')[1], domain: '127.0.0.1', sameSite: 'Lax' }),
+      ]);
     }
 
     it('a listed origin gets the cookie the API set and sends it back with credentials: "include"', async () => {
@@ -185,12 +200,17 @@ describeInBrowser('CORS in headless Chromium', () => {
       expect(readable(result).status).toBe(200);
       expect(json(result)).toEqual({ id: '7', body: { name: 'green tea' }, requestId: 'req-7' });
       expect(api!.log.preflightsTo('/items/7')).toEqual([
-        expect.objectContaining({ origin: primary.origin, requestMethod: 'PATCH', requestHeaders: 'content-type,x-request-id', status: 204 }),
+        expect.objectContaining({
+          origin: primary.origin,
+          requestMethod: 'PATCH',
+          requestHeaders: 'content-type,x-request-id',
+          status: 204,
+        }),
       ]);
       expect(api!.log.to('PATCH', '/items/7')).toHaveLength(1);
     });
 
-    it('DELETE, served but not in the route\'s methods: the preflight fails and DELETE is never sent', async () => {
+    it("DELETE, served but not in the route's methods: the preflight fails and DELETE is never sent", async () => {
       expectRefused(await probe(primaryPage, apiUrl('/items/8'), { method: 'DELETE' }));
       expect(api!.log.preflightsTo('/items/8')).toEqual([expect.objectContaining({ requestMethod: 'DELETE' })]);
       expect(api!.log.to('DELETE', '/items/8')).toEqual([]);
@@ -211,9 +231,7 @@ describeInBrowser('CORS in headless Chromium', () => {
     });
 
     it('an unlisted origin cannot PATCH even with allowed headers: the PATCH is never sent', async () => {
-      expectRefused(
-        await probe(strangerPage, apiUrl('/items/10'), { method: 'PATCH', headers: { 'X-Request-Id': 'req-10' } }),
-      );
+      expectRefused(await probe(strangerPage, apiUrl('/items/10'), { method: 'PATCH', headers: { 'X-Request-Id': 'req-10' } }));
       expect(api!.log.preflightsTo('/items/10')).toEqual([expect.objectContaining({ origin: stranger.origin })]);
       expect(api!.log.to('PATCH', '/items/10')).toEqual([]);
     });
@@ -264,7 +282,9 @@ describeInBrowser('CORS in headless Chromium', () => {
       });
       expect(readable(result).status).toBe(201);
       expect(json(result)).toEqual({ contentType: 'application/json', body: { qty: 2 } });
-      expect(api!.log.preflightsTo('/echo/json')).toEqual([expect.objectContaining({ requestMethod: 'POST', requestHeaders: 'content-type' })]);
+      expect(api!.log.preflightsTo('/echo/json')).toEqual([
+        expect.objectContaining({ requestMethod: 'POST', requestHeaders: 'content-type' }),
+      ]);
       expect(api!.log.to('POST', '/echo/json')).toHaveLength(1);
     });
 
@@ -282,7 +302,11 @@ describeInBrowser('CORS in headless Chromium', () => {
 
     it('a text/plain POST from an unlisted origin reaches the handler, but the page cannot read the answer', async () => {
       expectRefused(
-        await probe(strangerPage, apiUrl('/echo/text?from=stranger'), { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'x' }),
+        await probe(strangerPage, apiUrl('/echo/text?from=stranger'), {
+          method: 'POST',
+          headers: { 'Content-Type': 'text/plain' },
+          body: 'x',
+        }),
       );
       expect(api!.log.preflightsTo('/echo/text?from=stranger')).toEqual([]);
       expect(api!.log.to('POST', '/echo/text?from=stranger')).toEqual([expect.objectContaining({ origin: stranger.origin, status: 201 })]);
@@ -294,7 +318,9 @@ describeInBrowser('CORS in headless Chromium', () => {
       // Authorization is not a safelisted header: a preflight, which the guard must not block.
       const wrongToken = readable(await probe(primaryPage, apiUrl('/guarded?token=wrong'), { headers: { Authorization: 'Bearer wrong' } }));
       expect(wrongToken.status).toBe(401);
-      expect(JSON.parse(wrongToken.body)).toEqual(expect.objectContaining({ statusCode: 401, message: 'a valid bearer token is required' }));
+      expect(JSON.parse(wrongToken.body)).toEqual(
+        expect.objectContaining({ statusCode: 401, message: 'a valid bearer token is required' }),
+      );
       expect(api!.log.preflightsTo('/guarded?token=wrong')).toEqual([
         expect.objectContaining({ requestMethod: 'GET', requestHeaders: 'authorization', status: 204 }),
       ]);
@@ -329,13 +355,23 @@ describeInBrowser('CORS in headless Chromium', () => {
     const admin = (path: string, init: RequestInit = {}): Promise<Response> =>
       fetch(`${sampleUrl}${path}`, {
         ...init,
-        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json', ...(init.headers as Record<string, string> | undefined) },
+        headers: {
+          Authorization: `Bearer ${ADMIN_TOKEN}`,
+          'Content-Type': 'application/json',
+          ...(init.headers as Record<string, string> | undefined),
+        },
       });
 
     beforeAll(async () => {
       dataDir = mkdtempSync(join(tmpdir(), 'cors-browser-pglite-'));
       // A long TTL: the refusal cached by the first request must be invalidated by the admin API, not expire.
-      ({ app: sample } = await createSampleApp({ logger: false, env: {}, pgliteDir: dataDir, adminToken: ADMIN_TOKEN, cacheTtlMs: 60_000 }));
+      ({ app: sample } = await createSampleApp({
+        logger: false,
+        env: {},
+        pgliteDir: dataDir,
+        adminToken: ADMIN_TOKEN,
+        cacheTtlMs: 60_000,
+      }));
       sampleLog = new RequestLog(sample.getHttpServer() as Server);
       await sample.listen(0, '127.0.0.1');
       sampleUrl = await sample.getUrl();
@@ -388,7 +424,12 @@ describeInBrowser('CORS in headless Chromium', () => {
         }),
       );
       // Only the preflights reached the server, never the requests that carry the token.
-      expect(sampleLog.preflightsTo('/admin/origins').map((r) => r.requestMethod).sort()).toEqual(['GET', 'POST']);
+      expect(
+        sampleLog
+          .preflightsTo('/admin/origins')
+          .map((r) => r.requestMethod)
+          .sort(),
+      ).toEqual(['GET', 'POST']);
       expect(sampleLog.to('GET', '/admin/origins')).toEqual([]);
       expect(sampleLog.to('POST', '/admin/origins').filter((r) => r.origin === stranger.origin)).toEqual([]);
     });

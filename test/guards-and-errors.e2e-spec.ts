@@ -113,7 +113,12 @@ class PlainModule {}
 
 function varyTokens(value: string | string[] | undefined): Set<string> {
   const text = Array.isArray(value) ? value.join(',') : (value ?? '');
-  return new Set(text.split(',').map((token) => token.trim().toLowerCase()).filter(Boolean));
+  return new Set(
+    text
+      .split(',')
+      .map((token) => token.trim().toLowerCase())
+      .filter(Boolean),
+  );
 }
 
 function expectAllowed(res: request.Response, origin = ALLOWED): void {
@@ -225,10 +230,7 @@ describe.each(kinds)('$name', ({ create }) => {
     });
 
     it("a refused origin's preflight is not a 401 either, and allows nothing", async () => {
-      const res = await request(server)
-        .options('/items/42')
-        .set('Origin', REFUSED)
-        .set('Access-Control-Request-Method', 'PATCH');
+      const res = await request(server).options('/items/42').set('Origin', REFUSED).set('Access-Control-Request-Method', 'PATCH');
       expect(res.status).not.toBe(401);
       expect(res.status).toBeLessThan(300);
       expectRefused(res);
@@ -259,22 +261,14 @@ describe.each(kinds)('$name', ({ create }) => {
     });
 
     it("a ValidationPipe's 400", async () => {
-      const res = await request(server)
-        .post('/items')
-        .set(AUTH)
-        .set('Origin', ALLOWED)
-        .send({ name: 42, quantity: 0 });
+      const res = await request(server).post('/items').set(AUTH).set('Origin', ALLOWED).send({ name: 42, quantity: 0 });
       expect(res.status).toBe(400);
       expect(JSON.stringify(res.body.message)).toMatch(/name/);
       expectAllowed(res);
     });
 
     it('sanity: a valid body passes the ValidationPipe', async () => {
-      const res = await request(server)
-        .post('/items')
-        .set(AUTH)
-        .set('Origin', ALLOWED)
-        .send({ name: 'pen', quantity: 2 });
+      const res = await request(server).post('/items').set(AUTH).set('Origin', ALLOWED).send({ name: 'pen', quantity: 2 });
       expect(res.status).toBe(201);
       expect(res.body).toEqual({ created: 'pen' });
       expectAllowed(res);
@@ -346,7 +340,7 @@ describe('NestFactory.create app: a malformed JSON body', () => {
     await app?.close();
   });
 
-  it("sanity: a well-formed body reaches the handler", async () => {
+  it('sanity: a well-formed body reaches the handler', async () => {
     const res = await request(server)
       .post('/items/raw')
       .set(AUTH)
@@ -371,11 +365,7 @@ describe('NestFactory.create app: a malformed JSON body', () => {
   });
 
   it('also without Authorization (the body parser runs before the guard)', async () => {
-    const res = await request(server)
-      .post('/items/raw')
-      .set('Origin', ALLOWED)
-      .set('Content-Type', 'application/json')
-      .send('{"broken":');
+    const res = await request(server).post('/items/raw').set('Origin', ALLOWED).set('Content-Type', 'application/json').send('{"broken":');
     expect(res.status).toBe(400);
     expect(res.headers['access-control-allow-origin']).toBe(ALLOWED);
     expect(res.headers['access-control-allow-credentials']).toBe('true');

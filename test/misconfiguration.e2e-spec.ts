@@ -5,17 +5,7 @@
  * is logged through Nest's Logger with the context 'CorsPolicy', and the app still starts.
  */
 import { jest } from '@jest/globals';
-import {
-  Controller,
-  Get,
-  Injectable,
-  Logger,
-  Module,
-  Patch,
-  type INestApplication,
-  type LoggerService,
-  type Type,
-} from '@nestjs/common';
+import { Controller, Get, Injectable, Logger, Module, Patch, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
   CorsConfigurationError,
@@ -119,7 +109,9 @@ function expectNamed(error: CorsConfigurationError, option: string, location: st
   expect(message).toContain(location);
   expect(message).toContain('Fix');
   // One problem line carries all three, not three unrelated lines.
-  const line = message.split('\n').find((text) => text.includes(location) && new RegExp(`\\b${escapeRegExp(option)}\\b`).test(text) && text.includes('Fix'));
+  const line = message
+    .split('\n')
+    .find((text) => text.includes(location) && new RegExp(`\\b${escapeRegExp(option)}\\b`).test(text) && text.includes('Fix'));
   expect(line).toBeDefined();
 }
 
@@ -135,28 +127,93 @@ const ALL_PLACEMENTS: Placement[] = ['module', 'controller', 'handler'];
 
 const REFUSED: RefusedCase[] = [
   { name: "credentials: true with origin '*'", policy: { origin: '*', credentials: true }, option: 'origin', mentions: 'credentials' },
-  { name: 'an origin with a path', policy: { origin: 'https://app.example.com/api' }, option: 'origin', mentions: 'https://app.example.com/api' },
-  { name: 'an origin with a path, in a list', policy: { origin: ['https://ok.example.com', 'https://app.example.com/api'] }, option: 'origin', mentions: 'https://app.example.com/api' },
-  { name: 'an origin with a trailing slash', policy: { origin: 'https://app.example.com/' }, option: 'origin', mentions: 'https://app.example.com/' },
+  {
+    name: 'an origin with a path',
+    policy: { origin: 'https://app.example.com/api' },
+    option: 'origin',
+    mentions: 'https://app.example.com/api',
+  },
+  {
+    name: 'an origin with a path, in a list',
+    policy: { origin: ['https://ok.example.com', 'https://app.example.com/api'] },
+    option: 'origin',
+    mentions: 'https://app.example.com/api',
+  },
+  {
+    name: 'an origin with a trailing slash',
+    policy: { origin: 'https://app.example.com/' },
+    option: 'origin',
+    mentions: 'https://app.example.com/',
+  },
   { name: 'an origin without a scheme', policy: { origin: 'app.example.com' }, option: 'origin', mentions: 'app.example.com' },
-  { name: 'an origin without a scheme, "//app.example.com"', policy: { origin: '//app.example.com' }, option: 'origin', mentions: '//app.example.com' },
-  { name: "a wildcard in a middle label ('https://app.*.com')", policy: { origin: 'https://app.*.com' }, option: 'origin', mentions: 'https://app.*.com' },
-  { name: "a wildcard glued to a label ('https://*example.com')", policy: { origin: 'https://*example.com' }, option: 'origin', mentions: 'https://*example.com' },
-  { name: "a wildcard in the last label ('https://example.*')", policy: { origin: 'https://example.*' }, option: 'origin', mentions: 'https://example.*' },
+  {
+    name: 'an origin without a scheme, "//app.example.com"',
+    policy: { origin: '//app.example.com' },
+    option: 'origin',
+    mentions: '//app.example.com',
+  },
+  {
+    name: "a wildcard in a middle label ('https://app.*.com')",
+    policy: { origin: 'https://app.*.com' },
+    option: 'origin',
+    mentions: 'https://app.*.com',
+  },
+  {
+    name: "a wildcard glued to a label ('https://*example.com')",
+    policy: { origin: 'https://*example.com' },
+    option: 'origin',
+    mentions: 'https://*example.com',
+  },
+  {
+    name: "a wildcard in the last label ('https://example.*')",
+    policy: { origin: 'https://example.*' },
+    option: 'origin',
+    mentions: 'https://example.*',
+  },
   { name: "'*' inside a list", policy: { origin: ['https://app.example.com', '*'] }, option: 'origin', mentions: "'*'" },
   { name: "an invalid method token ('GE T')", policy: { methods: ['GET', 'GE T'] }, option: 'methods', mentions: 'GE T' },
-  { name: "an invalid method token in a comma-separated string ('GET,PO ST')", policy: { methods: 'GET,PO ST' }, option: 'methods', mentions: 'PO ST' },
-  { name: "an invalid header name ('X Bad')", policy: { allowedHeaders: ['Content-Type', 'X Bad'] }, option: 'allowedHeaders', mentions: 'X Bad' },
+  {
+    name: "an invalid method token in a comma-separated string ('GET,PO ST')",
+    policy: { methods: 'GET,PO ST' },
+    option: 'methods',
+    mentions: 'PO ST',
+  },
+  {
+    name: "an invalid header name ('X Bad')",
+    policy: { allowedHeaders: ['Content-Type', 'X Bad'] },
+    option: 'allowedHeaders',
+    mentions: 'X Bad',
+  },
   { name: "an invalid exposed header name ('X:Bad')", policy: { exposedHeaders: ['X:Bad'] }, option: 'exposedHeaders', mentions: 'X:Bad' },
   { name: 'a negative maxAge', policy: { maxAge: -1 }, option: 'maxAge', mentions: '-1' },
   { name: 'a non-integer maxAge (1.5)', policy: { maxAge: 1.5 }, option: 'maxAge', mentions: '1.5' },
   { name: 'optionsSuccessStatus 300', policy: { optionsSuccessStatus: 300 }, option: 'optionsSuccessStatus', mentions: '300' },
   { name: 'optionsSuccessStatus 199', policy: { optionsSuccessStatus: 199 }, option: 'optionsSuccessStatus', mentions: '199' },
   { name: "an unknown option key ('origins')", policy: { origins: ['https://app.example.com'] }, option: 'origins' },
-  { name: 'an origin with a query', policy: { origin: 'https://app.example.com?x=1' }, option: 'origin', mentions: 'https://app.example.com?x=1' },
-  { name: 'an origin with userinfo', policy: { origin: 'https://user@app.example.com' }, option: 'origin', mentions: 'https://user@app.example.com' },
-  { name: "a double wildcard ('https://*.*.example.com')", policy: { origin: 'https://*.*.example.com' }, option: 'origin', mentions: 'https://*.*.example.com' },
-  { name: "a wildcard port ('https://app.example.com:*')", policy: { origin: 'https://app.example.com:*' }, option: 'origin', mentions: 'https://app.example.com:*' },
+  {
+    name: 'an origin with a query',
+    policy: { origin: 'https://app.example.com?x=1' },
+    option: 'origin',
+    mentions: 'https://app.example.com?x=1',
+  },
+  {
+    name: 'an origin with userinfo',
+    policy: { origin: 'https://user@app.example.com' },
+    option: 'origin',
+    mentions: 'https://user@app.example.com',
+  },
+  {
+    name: "a double wildcard ('https://*.*.example.com')",
+    policy: { origin: 'https://*.*.example.com' },
+    option: 'origin',
+    mentions: 'https://*.*.example.com',
+  },
+  {
+    name: "a wildcard port ('https://app.example.com:*')",
+    policy: { origin: 'https://app.example.com:*' },
+    option: 'origin',
+    mentions: 'https://app.example.com:*',
+  },
   { name: 'maxAge as a string', policy: { maxAge: '600' }, option: 'maxAge' },
   { name: 'credentials that is not a boolean', policy: { credentials: 'true' }, option: 'credentials' },
 ];
@@ -361,12 +418,24 @@ class RecordingLogger implements LoggerService {
     const context = rest.length > 0 && typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
     this.calls.push({ level, message: String(message), context });
   }
-  log(message: unknown, ...rest: unknown[]) { this.record('log', message, rest); }
-  error(message: unknown, ...rest: unknown[]) { this.record('error', message, rest); }
-  warn(message: unknown, ...rest: unknown[]) { this.record('warn', message, rest); }
-  debug(message: unknown, ...rest: unknown[]) { this.record('debug', message, rest); }
-  verbose(message: unknown, ...rest: unknown[]) { this.record('verbose', message, rest); }
-  fatal(message: unknown, ...rest: unknown[]) { this.record('fatal', message, rest); }
+  log(message: unknown, ...rest: unknown[]) {
+    this.record('log', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]) {
+    this.record('error', message, rest);
+  }
+  warn(message: unknown, ...rest: unknown[]) {
+    this.record('warn', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]) {
+    this.record('debug', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]) {
+    this.record('verbose', message, rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]) {
+    this.record('fatal', message, rest);
+  }
 
   corsWarnings(): string[] {
     return this.calls.filter((call) => call.level === 'warn' && call.context === 'CorsPolicy').map((call) => call.message);
@@ -396,25 +465,71 @@ interface WarnedCase {
 const WARNED: WarnedCase[] = [
   { name: 'origin: true with credentials', policy: { origin: true, credentials: true }, option: 'origin', mentions: /credentials/ },
   { name: "a trusted 'null' origin", policy: { origin: ['https://app.example.com', 'null'] }, option: 'origin', mentions: /null/ },
-  { name: 'a RegExp not anchored at the start', policy: { origin: /https:\/\/app\.example\.com$/ }, option: 'origin', mentions: /anchored/ },
+  {
+    name: 'a RegExp not anchored at the start',
+    policy: { origin: /https:\/\/app\.example\.com$/ },
+    option: 'origin',
+    mentions: /anchored/,
+  },
   { name: 'a RegExp not anchored at the end', policy: { origin: /^https:\/\/app\.example\.com/ }, option: 'origin', mentions: /anchored/ },
-  { name: 'a RegExp whose alternation leaves each branch anchored at one end only', policy: { origin: /^https:\/\/a\.example\.com|https:\/\/b\.example\.com$/ }, option: 'origin', mentions: /anchored/ },
+  {
+    name: 'a RegExp whose alternation leaves each branch anchored at one end only',
+    policy: { origin: /^https:\/\/a\.example\.com|https:\/\/b\.example\.com$/ },
+    option: 'origin',
+    mentions: /anchored/,
+  },
   { name: "a RegExp with an unescaped '.'", policy: { origin: /^https:\/\/app.example\.com$/ }, option: 'origin', mentions: /unescaped/ },
-  { name: 'http: trusted next to https: of the same host', policy: { origin: ['https://app.example.com', 'http://app.example.com'] }, option: 'origin', mentions: /http:\/\/app\.example\.com/ },
-  { name: 'http: trusted next to an https: subdomain pattern of the same host', policy: { origin: ['https://*.example.com', 'http://*.example.com'] }, option: 'origin', mentions: /http:\/\/\*\.example\.com/ },
-  { name: 'http: with a port trusted next to https: of the same host', policy: { origin: ['https://app.example.com', 'http://app.example.com:8080'] }, option: 'origin', mentions: /http:\/\/app\.example\.com:8080/ },
-  { name: 'http: trusted for a host that an https: subdomain pattern covers', policy: { origin: ['https://*.example.com', 'http://app.example.com'] }, option: 'origin', mentions: /http:\/\/app\.example\.com/ },
-  { name: "allowedHeaders '*' (never covers Authorization)", policy: { allowedHeaders: '*' }, option: 'allowedHeaders', mentions: /Authorization/ },
-  { name: "allowedHeaders ['*', 'Content-Type']", policy: { allowedHeaders: ['*', 'Content-Type'] }, option: 'allowedHeaders', mentions: /Authorization/ },
-  { name: "a method written in lower case ('patch')", policy: { methods: ['GET', 'patch'] }, option: 'methods', mentions: /patch[\s\S]*PATCH/ },
+  {
+    name: 'http: trusted next to https: of the same host',
+    policy: { origin: ['https://app.example.com', 'http://app.example.com'] },
+    option: 'origin',
+    mentions: /http:\/\/app\.example\.com/,
+  },
+  {
+    name: 'http: trusted next to an https: subdomain pattern of the same host',
+    policy: { origin: ['https://*.example.com', 'http://*.example.com'] },
+    option: 'origin',
+    mentions: /http:\/\/\*\.example\.com/,
+  },
+  {
+    name: 'http: with a port trusted next to https: of the same host',
+    policy: { origin: ['https://app.example.com', 'http://app.example.com:8080'] },
+    option: 'origin',
+    mentions: /http:\/\/app\.example\.com:8080/,
+  },
+  {
+    name: 'http: trusted for a host that an https: subdomain pattern covers',
+    policy: { origin: ['https://*.example.com', 'http://app.example.com'] },
+    option: 'origin',
+    mentions: /http:\/\/app\.example\.com/,
+  },
+  {
+    name: "allowedHeaders '*' (never covers Authorization)",
+    policy: { allowedHeaders: '*' },
+    option: 'allowedHeaders',
+    mentions: /Authorization/,
+  },
+  {
+    name: "allowedHeaders ['*', 'Content-Type']",
+    policy: { allowedHeaders: ['*', 'Content-Type'] },
+    option: 'allowedHeaders',
+    mentions: /Authorization/,
+  },
+  {
+    name: "a method written in lower case ('patch')",
+    policy: { methods: ['GET', 'patch'] },
+    option: 'methods',
+    mentions: /patch[\s\S]*PATCH/,
+  },
 ];
 
-describe('warned configurations start, and log through Nest\'s Logger with context CorsPolicy', () => {
+describe("warned configurations start, and log through Nest's Logger with context CorsPolicy", () => {
   describe.each(ALL_PLACEMENTS)('declared in %s', (placement) => {
     it.each(WARNED)('$name', async ({ policy, option, mentions }) => {
       const { warnings } = await startupWarnings(place(policy, placement));
       const matching = warnings.filter(
-        (warning) => new RegExp(`\\b${escapeRegExp(option)}\\b`).test(warning) && mentions.test(warning) && warning.includes(LOCATION[placement]),
+        (warning) =>
+          new RegExp(`\\b${escapeRegExp(option)}\\b`).test(warning) && mentions.test(warning) && warning.includes(LOCATION[placement]),
       );
       // On failure, show every CorsPolicy warning that was logged.
       expect(matching.length > 0 ? 'a matching warning was logged' : warnings).toBe('a matching warning was logged');
@@ -442,9 +557,11 @@ describe('warned configurations start, and log through Nest\'s Logger with conte
     expect(logger.calls.length).toBeGreaterThan(0); // Nest's own startup logs reached the recorder
   });
 
-  it("the warning is logged once, even when many routes share the policy", async () => {
+  it('the warning is logged once, even when many routes share the policy', async () => {
     const { warnings } = await startupWarnings(place({ methods: ['GET', 'patch'] }, 'module'));
-    expect(warnings.filter((warning) => warning.includes('"patch"') || warning.includes("'patch'") || /\bpatch\b/.test(warning))).toHaveLength(1);
+    expect(
+      warnings.filter((warning) => warning.includes('"patch"') || warning.includes("'patch'") || /\bpatch\b/.test(warning)),
+    ).toHaveLength(1);
   });
 
   describe('through Logger.prototype.warn', () => {
@@ -461,7 +578,10 @@ describe('warned configurations start, and log through Nest\'s Logger with conte
 
     function corsWarnCalls(): string[] {
       return warn.mock.contexts
-        .map((context: unknown, index: number) => ({ context: (context as { context?: string }).context, message: String(warn.mock.calls[index][0]) }))
+        .map((context: unknown, index: number) => ({
+          context: (context as { context?: string }).context,
+          message: String(warn.mock.calls[index][0]),
+        }))
         .filter((call) => call.context === 'CorsPolicy')
         .map((call) => call.message);
     }

@@ -5,7 +5,9 @@ import { CorsModule, InjectCorsPolicyOptions, type CorsModuleOptions } from '../
 
 @Controller('things')
 class ThingsController {
-  @Get() list() { return []; }
+  @Get() list() {
+    return [];
+  }
 }
 
 @Injectable()
@@ -41,7 +43,11 @@ const allowOrigin = async (app: INestApplication, origin: string) =>
 describe('CorsModule', () => {
   it('forRootAsync with useFactory and inject takes options from a provider', async () => {
     const app = await boot(
-      CorsModule.forRootAsync({ imports: [ConfigModule], inject: [CorsConfig], useFactory: (config: CorsConfig) => ({ origin: config.origins }) }),
+      CorsModule.forRootAsync({
+        imports: [ConfigModule],
+        inject: [CorsConfig],
+        useFactory: (config: CorsConfig) => ({ origin: config.origins }),
+      }),
     );
     expect(await allowOrigin(app, 'https://configured.example.com')).toBe('https://configured.example.com');
     expect(await allowOrigin(app, 'https://other.example.com')).toBeUndefined();
@@ -51,7 +57,9 @@ describe('CorsModule', () => {
   it('forRootAsync with useClass calls createCorsOptions()', async () => {
     const app = await boot(CorsModule.forRootAsync({ useClass: CorsOptionsFactory }));
     expect(await allowOrigin(app, 'https://class.example.com')).toBe('https://class.example.com');
-    const preflight = await request(app.getHttpServer()).options('/things').set({ Origin: 'https://class.example.com', 'Access-Control-Request-Method': 'GET' });
+    const preflight = await request(app.getHttpServer())
+      .options('/things')
+      .set({ Origin: 'https://class.example.com', 'Access-Control-Request-Method': 'GET' });
     expect(preflight.headers['access-control-max-age']).toBe('42');
     await app.close();
   });
@@ -68,8 +76,13 @@ describe('CorsModule', () => {
       controllers: [ThingsController],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
-    const error = await app.init().then(() => undefined, (thrown: Error) => thrown);
-    expect(error?.message).toMatch(/CorsModule\.forRoot \(module defaults\): option "origin": "https:\/\/a\.example\.com\/" has a trailing slash/);
+    const error = await app.init().then(
+      () => undefined,
+      (thrown: Error) => thrown,
+    );
+    expect(error?.message).toMatch(
+      /CorsModule\.forRoot \(module defaults\): option "origin": "https:\/\/a\.example\.com\/" has a trailing slash/,
+    );
     expect(error?.message).toMatch(/CorsModule\.forRoot \(module defaults\): option "maxAge": must not be less than 0/);
     await app.close();
   });

@@ -32,12 +32,24 @@ interface LogLine {
 /** One logger for every app of the suite: Nest's Logger is process-wide, lines are told apart by instance. */
 class CapturingLogger implements LoggerService {
   readonly lines: LogLine[] = [];
-  log(message: unknown, context?: string): void { this.push('log', message, context); }
-  error(message: unknown, ...rest: unknown[]): void { this.push('error', message, rest.at(-1) as string | undefined); }
-  warn(message: unknown, context?: string): void { this.push('warn', message, context); }
-  debug(message: unknown, context?: string): void { this.push('debug', message, context); }
-  verbose(message: unknown, context?: string): void { this.push('verbose', message, context); }
-  fatal(message: unknown, context?: string): void { this.push('fatal', message, context); }
+  log(message: unknown, context?: string): void {
+    this.push('log', message, context);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.push('error', message, rest.at(-1) as string | undefined);
+  }
+  warn(message: unknown, context?: string): void {
+    this.push('warn', message, context);
+  }
+  debug(message: unknown, context?: string): void {
+    this.push('debug', message, context);
+  }
+  verbose(message: unknown, context?: string): void {
+    this.push('verbose', message, context);
+  }
+  fatal(message: unknown, context?: string): void {
+    this.push('fatal', message, context);
+  }
 
   /** Lines of the OriginChanges listener that name `feed` (an instance's change feed). */
   about(feed: string): LogLine[] {
@@ -82,7 +94,10 @@ async function addOrigin(instance: Instance, origin: string): Promise<void> {
 }
 
 async function removeOrigin(instance: Instance, origin: string): Promise<void> {
-  await request(instance.url).delete(`/admin/origins/${encodeURIComponent(origin)}`).set(AUTH).expect(204);
+  await request(instance.url)
+    .delete(`/admin/origins/${encodeURIComponent(origin)}`)
+    .set(AUTH)
+    .expect(204);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -105,14 +120,20 @@ function uniqueOrigin(label: string): string {
  * Acceptance 1 and 3: `write` changes an origin, `reader` sees the change within a second
  * although it cached the opposite answer for 10 minutes just before.
  */
-function describeAddAndRemove(writerName: string, readerName: string, get: () => { writer: (origin: string, change: 'add' | 'remove') => Promise<void>; reader: Instance }): void {
+function describeAddAndRemove(
+  writerName: string,
+  readerName: string,
+  get: () => { writer: (origin: string, change: 'add' | 'remove') => Promise<void>; reader: Instance },
+): void {
   it(`an origin added through ${writerName} is allowed by ${readerName} within 1 s (TTL 10 min)`, async () => {
     const { writer, reader } = get();
     expect(reader.config.cacheTtlMs).toBe(TTL_MS);
     const origin = uniqueOrigin('added');
     expect(isAllowed(await partnerOrders(reader, origin), origin)).toBe(false); // cached: refused, for 10 minutes
     await writer(origin, 'add');
-    const took = await within(PROPAGATION_MS, `${readerName} allows ${origin}`, async () => isAllowed(await partnerOrders(reader, origin), origin));
+    const took = await within(PROPAGATION_MS, `${readerName} allows ${origin}`, async () =>
+      isAllowed(await partnerOrders(reader, origin), origin),
+    );
     expect(took).toBeLessThanOrEqual(PROPAGATION_MS);
   });
 
@@ -122,13 +143,18 @@ function describeAddAndRemove(writerName: string, readerName: string, get: () =>
     await writer(origin, 'add');
     await within(PROPAGATION_MS, `${readerName} allows ${origin}`, async () => isAllowed(await partnerOrders(reader, origin), origin)); // cached: allowed
     await writer(origin, 'remove');
-    const took = await within(PROPAGATION_MS, `${readerName} refuses ${origin}`, async () => !isAllowed(await partnerOrders(reader, origin), origin));
+    const took = await within(
+      PROPAGATION_MS,
+      `${readerName} refuses ${origin}`,
+      async () => !isAllowed(await partnerOrders(reader, origin), origin),
+    );
     expect(took).toBeLessThanOrEqual(PROPAGATION_MS);
   });
 }
 
 function adminApi(instance: () => Instance) {
-  return (origin: string, change: 'add' | 'remove') => (change === 'add' ? addOrigin(instance(), origin) : removeOrigin(instance(), origin));
+  return (origin: string, change: 'add' | 'remove') =>
+    change === 'add' ? addOrigin(instance(), origin) : removeOrigin(instance(), origin);
 }
 
 describe('one instance on PGlite (notifications in process)', () => {
@@ -172,7 +198,9 @@ if (postgresUrl) {
     });
   });
 } else {
-  console.warn('Multi-instance suite on PostgreSQL skipped: TEST_DATABASE_URL is not set (`source .ci/postgres.sh && start_test_postgres` sets it).');
+  console.warn(
+    'Multi-instance suite on PostgreSQL skipped: TEST_DATABASE_URL is not set (`source .ci/postgres.sh && start_test_postgres` sets it).',
+  );
   describe.skip('several instances on PostgreSQL (skipped: TEST_DATABASE_URL is not set)', () => {
     it('runs the multi-instance suite', () => undefined);
   });
@@ -201,10 +229,9 @@ function describePostgres(url: string): void {
 
     /** The server processes of an instance's LISTEN connection (normally one). */
     async function listenerPids(instance: Instance): Promise<number[]> {
-      const { rows } = await admin.query<{ pid: number }>(
-        'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
-        [`cors-origins-listener-${instance.config.instanceId}`],
-      );
+      const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
+        `cors-origins-listener-${instance.config.instanceId}`,
+      ]);
       return rows.map((row) => row.pid);
     }
 
@@ -259,7 +286,9 @@ function describePostgres(url: string): void {
 
       const lines = logger.about(b.feed).slice(linesBefore);
       expect(lines.map((line) => line.level)).toEqual(['warn', 'log']);
-      expect(lines[0].message).toMatch(/is down \(.*terminating connection due to administrator command.*\): until it is back, .* when the cached answer expires/);
+      expect(lines[0].message).toMatch(
+        /is down \(.*terminating connection due to administrator command.*\): until it is back, .* when the cached answer expires/,
+      );
       expect(lines[1].message).toMatch(/is back after \d+\.\d s; every cached CORS answer was dropped/);
       expect(logger.about(a.feed)).toEqual([]); // A never lost anything
     });
@@ -292,7 +321,10 @@ function describePostgres(url: string): void {
         expect(invalidateAll).not.toHaveBeenCalled();
         const lines = logger.about(b.feed).slice(linesBefore);
         expect(lines).toHaveLength(1);
-        expect(lines[0]).toMatchObject({ level: 'warn', message: expect.stringMatching(/: ignored a message that is not a serialized origin: "garbage"; nothing was invalidated$/) });
+        expect(lines[0]).toMatchObject({
+          level: 'warn',
+          message: expect.stringMatching(/: ignored a message that is not a serialized origin: "garbage"; nothing was invalidated$/),
+        });
         expect(isAllowed(await partnerOrders(b, seeded), seeded)).toBe(true);
       } finally {
         invalidate.mockRestore();
@@ -310,7 +342,9 @@ function describePostgres(url: string): void {
 
     it('closing an instance while it is reconnecting stops the retries and closes every connection', async () => {
       const c = await start('c', { reconnectInitialMs: 1_000 });
-      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [`cors-origins-listener-${c.config.instanceId}`]);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+        `cors-origins-listener-${c.config.instanceId}`,
+      ]);
       await within(2_000, "C's listener is gone", async () => (await listenerPids(c)).length === 0);
       await within(2_000, 'C logged the outage', async () => logger.about(c.feed).length === 1);
       await c.app.close();
@@ -337,7 +371,12 @@ function describePostgres(url: string): void {
       proxied.host = `127.0.0.1:${proxy.port}`;
       const listener = new PostgresListener(
         pg.Client,
-        { connectionString: proxied.href, channel, applicationName: 'heartbeat-test', timing: { reconnectInitialMs: 100, reconnectMaxMs: 1_000, heartbeatMs: 300 } },
+        {
+          connectionString: proxied.href,
+          channel,
+          applicationName: 'heartbeat-test',
+          timing: { reconnectInitialMs: 100, reconnectMaxMs: 1_000, heartbeatMs: 300 },
+        },
         handlers,
       );
       const admin = new pg.Client({ connectionString: url });
@@ -367,7 +406,12 @@ function describePostgres(url: string): void {
       const events: string[] = [];
       const listener = new PostgresListener(
         pg.Client,
-        { connectionString: 'postgres://postgres@127.0.0.1:1/postgres', channel, applicationName: 'unreachable-test', timing: { reconnectInitialMs: 50, reconnectMaxMs: 200, heartbeatMs: 1_000 } },
+        {
+          connectionString: 'postgres://postgres@127.0.0.1:1/postgres',
+          channel,
+          applicationName: 'unreachable-test',
+          timing: { reconnectInitialMs: 50, reconnectMaxMs: 200, heartbeatMs: 1_000 },
+        },
         { onPayload: () => undefined, onSubscribed: () => events.push('subscribed'), onLost: () => events.push('lost') },
       );
       await listener.start(); // resolves although the first attempt failed

@@ -6,7 +6,9 @@ import { CorsModule, type CorsModuleOptions } from '../lib/index.js';
 
 @Controller('things')
 class ThingsController {
-  @Get() list() { return []; }
+  @Get() list() {
+    return [];
+  }
 }
 
 async function createApp(options: CorsModuleOptions): Promise<INestApplication> {
@@ -20,7 +22,10 @@ async function createApp(options: CorsModuleOptions): Promise<INestApplication> 
 const allowedOrigin = async (options: CorsModuleOptions, origin: string, headers: Record<string, string> = {}) => {
   const app = await createApp(options);
   try {
-    const response = await request(app.getHttpServer()).get('/things').set({ Origin: origin, ...headers }).expect(200);
+    const response = await request(app.getHttpServer())
+      .get('/things')
+      .set({ Origin: origin, ...headers })
+      .expect(200);
     return response.headers['access-control-allow-origin'];
   } finally {
     await app.close();
@@ -29,7 +34,8 @@ const allowedOrigin = async (options: CorsModuleOptions, origin: string, headers
 
 describe('origin functions', () => {
   it('accepts a sync predicate that reads the request', async () => {
-    const origin = (value: string, req: { headers: Record<string, unknown> }) => value === 'https://a.example.com' && req.headers['x-tenant'] === 'acme';
+    const origin = (value: string, req: { headers: Record<string, unknown> }) =>
+      value === 'https://a.example.com' && req.headers['x-tenant'] === 'acme';
     expect(await allowedOrigin({ origin }, 'https://a.example.com', { 'X-Tenant': 'acme' })).toBe('https://a.example.com');
     expect(await allowedOrigin({ origin }, 'https://a.example.com', { 'X-Tenant': 'other' })).toBeUndefined();
   });
@@ -83,8 +89,18 @@ describe('debug: true explains every refusal', () => {
     ['origin not trusted', { origin: 'https://evil.example.net' }, 'ThingsController.list', 'add the origin to "origin"'],
     ['origin not a serialized origin', { origin: 'https://app.example.com/' }, 'ThingsController.list', 'browsers never send'],
     // No handler serves DELETE /things: the module defaults answer, and the log names the request.
-    ['method not allowed', { origin: 'https://app.example.com', 'access-control-request-method': 'DELETE' }, 'DELETE /things', 'add the method to "methods"'],
-    ['header not allowed', { origin: 'https://app.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-secret' }, 'ThingsController.list', 'add the header to "allowedHeaders"'],
+    [
+      'method not allowed',
+      { origin: 'https://app.example.com', 'access-control-request-method': 'DELETE' },
+      'DELETE /things',
+      'add the method to "methods"',
+    ],
+    [
+      'header not allowed',
+      { origin: 'https://app.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-secret' },
+      'ThingsController.list',
+      'add the header to "allowedHeaders"',
+    ],
   ])('logs "%s" with origin, route, policy and fix', async (reason, headers, route, fix) => {
     const app = await createApp({ origin: ['https://app.example.com'], methods: ['GET'], allowedHeaders: ['Content-Type'], debug: true });
     const preflight = 'access-control-request-method' in headers;

@@ -30,12 +30,22 @@ const EVIL = 'https://evil.example.net';
 
 @Controller('items')
 class ItemsController {
-  @Get() list() { return [{ id: 1 }]; }
-  @Post() create() { return { id: 2 }; }
-  @Patch(':id') update() { return { id: 1 }; }
+  @Get() list() {
+    return [{ id: 1 }];
+  }
+  @Post() create() {
+    return { id: 2 };
+  }
+  @Patch(':id') update() {
+    return { id: 1 };
+  }
   // Reached by preflights only with preflightContinue, and by OPTIONS requests that are not preflights.
-  @Options() @HttpCode(200) optionsList() { return 'options handler'; }
-  @Options(':id') @HttpCode(200) optionsItem() { return 'options handler'; }
+  @Options() @HttpCode(200) optionsList() {
+    return 'options handler';
+  }
+  @Options(':id') @HttpCode(200) optionsItem() {
+    return 'options handler';
+  }
 }
 
 interface AppPair {
@@ -89,7 +99,13 @@ interface Probe {
 }
 
 const actual = (name: string, method: Probe['method'], origin: string | undefined, body?: object): Probe => ({
-  name, kind: 'actual', method, path: '/items', origin, headers: origin === undefined ? {} : { Origin: origin }, body,
+  name,
+  kind: 'actual',
+  method,
+  path: '/items',
+  origin,
+  headers: origin === undefined ? {} : { Origin: origin },
+  body,
 });
 
 const preflight = (name: string, origin: string, requestMethod: string, path: string, requestHeaders?: string): Probe => ({
@@ -115,7 +131,9 @@ const PROBES: readonly Probe[] = [
   actual('POST from an allowed origin', 'post', APP, { name: 'x' }),
   actual('POST from a refused origin', 'post', EVIL, { name: 'x' }),
   preflight('preflight PATCH allowed, no Access-Control-Request-Headers', APP, 'PATCH', '/items/42'),
-  ...REQUEST_HEADER_SPELLINGS.map((spelling) => preflight(`preflight PATCH allowed with '${spelling}'`, APP, 'PATCH', '/items/42', spelling)),
+  ...REQUEST_HEADER_SPELLINGS.map((spelling) =>
+    preflight(`preflight PATCH allowed with '${spelling}'`, APP, 'PATCH', '/items/42', spelling),
+  ),
   preflight("preflight POST allowed with 'Content-Type'", APP, 'POST', '/items', 'Content-Type'),
   preflight("preflight PATCH refused with 'X-Foo'", EVIL, 'PATCH', '/items/42', 'X-Foo'),
   preflight("preflight PATCH refused with ' x-foo ,  content-type'", EVIL, 'PATCH', '/items/42', ' x-foo ,  content-type'),
@@ -143,8 +161,10 @@ interface OptionSet {
 
 type OriginCallback = (error: Error | null, allow?: boolean | string | RegExp | Array<string | RegExp>) => void;
 
-const listed = (...origins: string[]) => (origin: string | undefined): Decision =>
-  origin !== undefined && origins.includes(origin) ? 'allow' : 'refuse';
+const listed =
+  (...origins: string[]) =>
+  (origin: string | undefined): Decision =>
+    origin !== undefined && origins.includes(origin) ? 'allow' : 'refuse';
 const anyOrigin = (origin: string | undefined): Decision => (origin === undefined ? 'refuse' : 'allow');
 const wildcard = (): Decision => 'wildcard';
 
@@ -155,7 +175,11 @@ const OPTION_SETS: readonly OptionSet[] = [
   { name: 'origin: one string', options: { origin: APP }, decide: listed(APP) },
   { name: 'origin: a list', options: { origin: [APP, ADMIN] }, decide: listed(APP, ADMIN) },
   { name: 'origin: an anchored RegExp', options: { origin: /^https:\/\/(app|admin)\.example\.com$/ }, decide: listed(APP, ADMIN) },
-  { name: 'origin: a mixed list (string and RegExp)', options: { origin: [ADMIN, /^https:\/\/app\.example\.com$/] }, decide: listed(APP, ADMIN) },
+  {
+    name: 'origin: a mixed list (string and RegExp)',
+    options: { origin: [ADMIN, /^https:\/\/app\.example\.com$/] },
+    decide: listed(APP, ADMIN),
+  },
   {
     name: 'origin: a callback allowing every origin',
     options: { origin: (_origin: string | undefined, callback: OriginCallback) => callback(null, true) },
@@ -197,8 +221,13 @@ const OPTION_SETS: readonly OptionSet[] = [
   {
     name: 'everything together',
     options: {
-      origin: [APP, ADMIN], credentials: true, methods: ['GET', 'PATCH'], allowedHeaders: ['Content-Type', 'X-Foo', 'X-Bar'],
-      exposedHeaders: ['X-Total-Count'], maxAge: 600, optionsSuccessStatus: 200,
+      origin: [APP, ADMIN],
+      credentials: true,
+      methods: ['GET', 'PATCH'],
+      allowedHeaders: ['Content-Type', 'X-Foo', 'X-Bar'],
+      exposedHeaders: ['X-Total-Count'],
+      maxAge: 600,
+      optionsSuccessStatus: 200,
     },
     decide: listed(APP, ADMIN),
   },
@@ -231,7 +260,14 @@ function observe(res: request.Response): Observed {
   }
   const varyValue = headers.vary;
   const varyText = Array.isArray(varyValue) ? varyValue.join(',') : (varyValue ?? '');
-  const vary = [...new Set(varyText.split(',').map((token) => token.trim().toLowerCase()).filter((token) => token !== ''))].sort();
+  const vary = [
+    ...new Set(
+      varyText
+        .split(',')
+        .map((token) => token.trim().toLowerCase())
+        .filter((token) => token !== ''),
+    ),
+  ].sort();
   return { status: res.status, accessControl, vary, text: res.text ?? '' };
 }
 
@@ -451,7 +487,12 @@ describe('deliberate deviations', () => {
     });
 
     const notPreflight = (name: string, path: string, headers: Record<string, string>): Probe => ({
-      name, kind: 'actual', method: 'options', path, origin: headers.Origin, headers,
+      name,
+      kind: 'actual',
+      method: 'options',
+      path,
+      origin: headers.Origin,
+      headers,
     });
 
     it('OPTIONS without Origin: the library lets it reach the @Options handler, cors answers 204', async () => {
@@ -494,31 +535,38 @@ describe('deliberate deviations', () => {
       { title: "'*' inside an origin list", options: { origin: ['*', APP] }, option: 'origin' },
       { title: 'an origin with a trailing slash', options: { origin: `${APP}/` }, option: 'origin' },
       { title: 'a negative maxAge', options: { origin: [APP], maxAge: -1 }, option: 'maxAge' },
-      { title: 'optionsSuccessStatus outside 200-299', options: { origin: [APP], optionsSuccessStatus: 404 }, option: 'optionsSuccessStatus' },
+      {
+        title: 'optionsSuccessStatus outside 200-299',
+        options: { origin: [APP], optionsSuccessStatus: 404 },
+        option: 'optionsSuccessStatus',
+      },
     ];
 
-    it.each(cases)('$title › CorsModule app.init() rejects with a CorsConfigurationError naming "$option"; enableCors boots', async ({ options, option }) => {
-      const corsApp = await bootWithEnableCors(options);
-      await corsApp.close();
+    it.each(cases)(
+      '$title › CorsModule app.init() rejects with a CorsConfigurationError naming "$option"; enableCors boots',
+      async ({ options, option }) => {
+        const corsApp = await bootWithEnableCors(options);
+        await corsApp.close();
 
-      const moduleRef = await Test.createTestingModule({
-        imports: [CorsModule.forRoot(options as CorsPolicyOptions)],
-        controllers: [ItemsController],
-      }).compile();
-      const app = moduleRef.createNestApplication({ logger: false });
-      let error: unknown;
-      try {
-        await app.init();
-      } catch (caught) {
-        error = caught;
-      } finally {
-        await app.close().catch(() => undefined);
-      }
-      expect(error).toBeInstanceOf(CorsConfigurationError);
-      const problems = (error as CorsConfigurationError).problems;
-      expect(problems.map((problem) => problem.option)).toContain(option);
-      expect((error as Error).message).toContain(`option "${option}"`);
-    });
+        const moduleRef = await Test.createTestingModule({
+          imports: [CorsModule.forRoot(options as CorsPolicyOptions)],
+          controllers: [ItemsController],
+        }).compile();
+        const app = moduleRef.createNestApplication({ logger: false });
+        let error: unknown;
+        try {
+          await app.init();
+        } catch (caught) {
+          error = caught;
+        } finally {
+          await app.close().catch(() => undefined);
+        }
+        expect(error).toBeInstanceOf(CorsConfigurationError);
+        const problems = (error as CorsConfigurationError).problems;
+        expect(problems.map((problem) => problem.option)).toContain(option);
+        expect((error as Error).message).toContain(`option "${option}"`);
+      },
+    );
 
     it("origin '*' with credentials: cors sends Allow-Origin: * with Allow-Credentials: true (a combination browsers refuse)", async () => {
       const corsApp = await bootWithEnableCors({ origin: '*', credentials: true });
@@ -581,8 +629,8 @@ describe('deliberate deviations', () => {
     });
 
     it.each([
-      actual("GET with Origin: null", 'get', 'null'),
-      preflight("preflight PATCH with Origin: null", 'null', 'PATCH', '/items/42', 'X-Foo'),
+      actual('GET with Origin: null', 'get', 'null'),
+      preflight('preflight PATCH with Origin: null', 'null', 'PATCH', '/items/42', 'X-Foo'),
     ])('$name › cors reflects "null", the library sends no Access-Control-Allow-Origin', async (probe) => {
       const viaCors = await send(pair!.cors, probe);
       const viaLib = await send(pair!.lib, probe);

@@ -20,15 +20,18 @@ const CORS_PACKAGE_METHODS = 'GET,HEAD,PUT,PATCH,POST,DELETE';
 
 /** Every `Access-Control-*` header of a response, so that `toEqual` pins values and absences at once. */
 function corsHeaders(res: request.Response): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(res.headers as Record<string, string>).filter(([name]) => name.startsWith('access-control-')),
-  );
+  return Object.fromEntries(Object.entries(res.headers as Record<string, string>).filter(([name]) => name.startsWith('access-control-')));
 }
 
 /** The `Vary` field names of a response, lower case (empty when there is no `Vary`). */
 function varyOf(res: request.Response): string[] {
   const value = res.headers.vary as string | undefined;
-  return value === undefined ? [] : value.split(',').map((field) => field.trim().toLowerCase()).filter(Boolean);
+  return value === undefined
+    ? []
+    : value
+        .split(',')
+        .map((field) => field.trim().toLowerCase())
+        .filter(Boolean);
 }
 
 /* ---------------------------------------------------------------- the app */
@@ -46,85 +49,142 @@ const MODULE_DEFAULTS = {
 /** Named policies: `partners` leaves most fields unset (they take the `cors` package defaults). */
 const POLICIES = {
   partners: { origin: [PARTNER], maxAge: 30 },
-  trusted: { origin: [OTHER], credentials: true, methods: ['GET', 'DELETE'], allowedHeaders: ['X-Trusted'], exposedHeaders: ['X-Trust-Level'], maxAge: 45 },
+  trusted: {
+    origin: [OTHER],
+    credentials: true,
+    methods: ['GET', 'DELETE'],
+    allowedHeaders: ['X-Trusted'],
+    exposedHeaders: ['X-Trust-Level'],
+    maxAge: 45,
+  },
   public: { origin: '*' },
 };
 
 /** No decorator at all: module defaults, and handler objects directly over them. */
 @Controller('plain')
 class PlainController {
-  @Get() list() { return { route: 'plain.list' }; }
+  @Get() list() {
+    return { route: 'plain.list' };
+  }
 
   /** Arrays replaced, never concatenated: methods ['GET','POST'] + ['PATCH'] → 'PATCH'. */
-  @Patch(':id') @CorsPolicy({ methods: ['PATCH'] })
-  update() { return { route: 'plain.update' }; }
+  @Patch(':id')
+  @CorsPolicy({ methods: ['PATCH'] })
+  update() {
+    return { route: 'plain.update' };
+  }
 
   /** allowedHeaders ['Content-Type'] + ['X-Request-Id'] → 'X-Request-Id'. */
-  @Put(':id') @CorsPolicy({ allowedHeaders: ['X-Request-Id'], exposedHeaders: ['X-Version'] })
-  replace() { return { route: 'plain.replace' }; }
+  @Put(':id')
+  @CorsPolicy({ allowedHeaders: ['X-Request-Id'], exposedHeaders: ['X-Version'] })
+  replace() {
+    return { route: 'plain.replace' };
+  }
 
   /** origin [APP] + [OTHER] → only OTHER (APP is no longer trusted here). */
-  @Get('other') @CorsPolicy({ origin: [OTHER] })
-  other() { return { route: 'plain.other' }; }
+  @Get('other')
+  @CorsPolicy({ origin: [OTHER] })
+  other() {
+    return { route: 'plain.other' };
+  }
 
   /** A named policy on a handler of an undecorated controller replaces the module defaults. */
-  @Get('named') @CorsPolicy('partners')
-  named() { return { route: 'plain.named' }; }
+  @Get('named')
+  @CorsPolicy('partners')
+  named() {
+    return { route: 'plain.named' };
+  }
 }
 
 /** A controller-level object: fields over the module defaults, handlers' fields over those. */
 @Controller('orders')
 @CorsPolicy({ origin: [PARTNER], exposedHeaders: ['X-Order-Id'], maxAge: 120 })
 class OrdersController {
-  @Get() list() { return { route: 'orders.list' }; }
+  @Get() list() {
+    return { route: 'orders.list' };
+  }
 
-  @Patch(':id') @CorsPolicy({ methods: ['PATCH'], allowedHeaders: ['Content-Type', 'X-Request-Id'], maxAge: 20 })
-  update() { return { route: 'orders.update' }; }
+  @Patch(':id')
+  @CorsPolicy({ methods: ['PATCH'], allowedHeaders: ['Content-Type', 'X-Request-Id'], maxAge: 20 })
+  update() {
+    return { route: 'orders.update' };
+  }
 
-  @Get('catalogue') @CorsPolicy({ origin: '*', credentials: false })
-  catalogue() { return { route: 'orders.catalogue' }; }
+  @Get('catalogue')
+  @CorsPolicy({ origin: '*', credentials: false })
+  catalogue() {
+    return { route: 'orders.catalogue' };
+  }
 
   /** A named policy on a handler replaces the module defaults AND the controller's policy. */
-  @Get('summary') @CorsPolicy('partners')
-  summary() { return { route: 'orders.summary' }; }
+  @Get('summary')
+  @CorsPolicy('partners')
+  summary() {
+    return { route: 'orders.summary' };
+  }
 
-  @Get('trusted') @CorsPolicy('trusted')
-  trusted() { return { route: 'orders.trusted' }; }
+  @Get('trusted')
+  @CorsPolicy('trusted')
+  trusted() {
+    return { route: 'orders.trusted' };
+  }
 
-  @Post('webhook') @CorsPolicy(false)
-  webhook() { return { route: 'orders.webhook' }; }
+  @Post('webhook')
+  @CorsPolicy(false)
+  webhook() {
+    return { route: 'orders.webhook' };
+  }
 }
 
 /** A controller-level named policy. */
 @Controller('named')
 @CorsPolicy('partners')
 class NamedController {
-  @Get() list() { return { route: 'named.list' }; }
+  @Get() list() {
+    return { route: 'named.list' };
+  }
 
   /** A handler object over a controller's named policy: fields on top of the named policy. */
-  @Put(':id') @CorsPolicy({ allowedHeaders: ['X-Named'], maxAge: 5, credentials: true })
-  replace() { return { route: 'named.replace' }; }
+  @Put(':id')
+  @CorsPolicy({ allowedHeaders: ['X-Named'], maxAge: 5, credentials: true })
+  replace() {
+    return { route: 'named.replace' };
+  }
 
   /** Another name on the handler replaces the controller's name. */
-  @Get('public') @CorsPolicy('public')
-  everyone() { return { route: 'named.public' }; }
+  @Get('public')
+  @CorsPolicy('public')
+  everyone() {
+    return { route: 'named.public' };
+  }
 
-  @Delete(':id') @CorsPolicy(false)
-  remove() { return { route: 'named.remove' }; }
+  @Delete(':id')
+  @CorsPolicy(false)
+  remove() {
+    return { route: 'named.remove' };
+  }
 }
 
 /** CORS switched off for the whole controller, switched on again by some handlers. */
 @Controller('off')
 @CorsPolicy(false)
 class OffController {
-  @Get() list() { return { route: 'off.list' }; }
+  @Get() list() {
+    return { route: 'off.list' };
+  }
 
   /** Sets a policy again: its fields apply over the module defaults (not over "off"). */
-  @Patch(':id') @CorsPolicy({ methods: ['PATCH'], maxAge: 7 })
-  update() { return { route: 'off.update' }; }
+  @Patch(':id')
+  @CorsPolicy({ methods: ['PATCH'], maxAge: 7 })
+  update() {
+    return { route: 'off.update' };
+  }
 
-  @Get('named') @CorsPolicy('partners')
-  named() { return { route: 'off.named' }; }
+  @Get('named')
+  @CorsPolicy('partners')
+  named() {
+    return { route: 'off.named' };
+  }
 }
 
 @Module({
@@ -590,7 +650,9 @@ describe('Unknown policy name', () => {
   it('on a handler: app.init() fails with a CorsConfigurationError naming the name, Controller.handler and the known names', async () => {
     @Controller('broken')
     class BrokenController {
-      @Get() @CorsPolicy('partnres') handle() { return {}; }
+      @Get() @CorsPolicy('partnres') handle() {
+        return {};
+      }
     }
     @Module({
       imports: [CorsModule.forRoot({ origin: [APP], policies: { partners: { origin: [PARTNER] }, internal: { origin: [OTHER] } } })],
@@ -620,7 +682,9 @@ describe('Unknown policy name', () => {
     @Controller('broken-controller')
     @CorsPolicy('nope')
     class BrokenControllerLevel {
-      @Get() list() { return {}; }
+      @Get() list() {
+        return {};
+      }
     }
     @Module({
       imports: [CorsModule.forRoot({ origin: [APP], policies: { partners: { origin: [PARTNER] } } })],
@@ -648,7 +712,9 @@ describe('Unknown policy name', () => {
   it('with no named policies at all: the message says how to declare one', async () => {
     @Controller('broken-none')
     class NoPoliciesController {
-      @Get() @CorsPolicy('partners') handle() { return {}; }
+      @Get() @CorsPolicy('partners') handle() {
+        return {};
+      }
     }
     @Module({ imports: [CorsModule.forRoot({ origin: [APP] })], controllers: [NoPoliciesController] })
     class NoPoliciesModule {}

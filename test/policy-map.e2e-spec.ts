@@ -6,26 +6,40 @@ import { CorsModule, CorsPolicy, CorsPolicyMap, type CorsOriginResolver } from '
 
 @Injectable()
 class PartnerOrigins implements CorsOriginResolver {
-  isOriginAllowed() { return false; }
+  isOriginAllowed() {
+    return false;
+  }
 }
 
 @Controller('orders')
 @CorsPolicy({ origin: ['https://partner.example.com', PartnerOrigins], credentials: true })
 class OrdersController {
-  @Get() list() { return []; }
-  @Patch(':id') @CorsPolicy({ methods: ['PATCH'], maxAge: 20 }) update() { return {}; }
-  @Get('summary') @CorsPolicy('public') summary() { return {}; }
-  @Post('webhook') @CorsPolicy(false) webhook() { return {}; }
+  @Get() list() {
+    return [];
+  }
+  @Patch(':id') @CorsPolicy({ methods: ['PATCH'], maxAge: 20 }) update() {
+    return {};
+  }
+  @Get('summary') @CorsPolicy('public') summary() {
+    return {};
+  }
+  @Post('webhook') @CorsPolicy(false) webhook() {
+    return {};
+  }
 }
 
 @Controller('items')
 class ItemsController {
-  @Get() @Version('2') list() { return []; }
+  @Get() @Version('2') list() {
+    return [];
+  }
 }
 
 @Controller('reports')
 class ReportsController {
-  @Get(':year') report() { return {}; }
+  @Get(':year') report() {
+    return {};
+  }
 }
 @Module({ controllers: [ReportsController] })
 class BillingModule {}
@@ -71,12 +85,54 @@ describe('CorsPolicyMap', () => {
     const defaults = 'CorsModule.forRoot (module defaults)';
     const partnerOrigin = { value: ['https://partner.example.com', 'resolver PartnerOrigins'], source: controller };
     expect(summary).toEqual([
-      { route: 'GET /api/orders OrdersController.list', origin: partnerOrigin, credentials: { value: true, source: controller }, methods: 'cors package default', maxAge: { value: 600, source: defaults }, disabledBy: undefined },
-      { route: 'PATCH /api/orders/:id OrdersController.update', origin: partnerOrigin, credentials: { value: true, source: controller }, methods: '@CorsPolicy on OrdersController.update', maxAge: { value: 20, source: '@CorsPolicy on OrdersController.update' }, disabledBy: undefined },
-      { route: 'GET /api/orders/summary OrdersController.summary', origin: { value: ['*'], source: 'CorsModule.forRoot policies.public' }, credentials: { value: false, source: 'cors package default' }, methods: 'cors package default', maxAge: { value: null, source: 'cors package default' }, disabledBy: undefined },
-      { route: 'POST /api/orders/webhook OrdersController.webhook', origin: undefined, credentials: undefined, methods: undefined, maxAge: undefined, disabledBy: '@CorsPolicy on OrdersController.webhook' },
-      { route: 'GET /api/v2/items ItemsController.list', origin: { value: ['/^https:\\/\\/app\\.example\\.com$/'], source: defaults }, credentials: { value: false, source: 'cors package default' }, methods: 'cors package default', maxAge: { value: 600, source: defaults }, disabledBy: undefined },
-      { route: 'GET /api/billing/reports/:year ReportsController.report', origin: { value: ['/^https:\\/\\/app\\.example\\.com$/'], source: defaults }, credentials: { value: false, source: 'cors package default' }, methods: 'cors package default', maxAge: { value: 600, source: defaults }, disabledBy: undefined },
+      {
+        route: 'GET /api/orders OrdersController.list',
+        origin: partnerOrigin,
+        credentials: { value: true, source: controller },
+        methods: 'cors package default',
+        maxAge: { value: 600, source: defaults },
+        disabledBy: undefined,
+      },
+      {
+        route: 'PATCH /api/orders/:id OrdersController.update',
+        origin: partnerOrigin,
+        credentials: { value: true, source: controller },
+        methods: '@CorsPolicy on OrdersController.update',
+        maxAge: { value: 20, source: '@CorsPolicy on OrdersController.update' },
+        disabledBy: undefined,
+      },
+      {
+        route: 'GET /api/orders/summary OrdersController.summary',
+        origin: { value: ['*'], source: 'CorsModule.forRoot policies.public' },
+        credentials: { value: false, source: 'cors package default' },
+        methods: 'cors package default',
+        maxAge: { value: null, source: 'cors package default' },
+        disabledBy: undefined,
+      },
+      {
+        route: 'POST /api/orders/webhook OrdersController.webhook',
+        origin: undefined,
+        credentials: undefined,
+        methods: undefined,
+        maxAge: undefined,
+        disabledBy: '@CorsPolicy on OrdersController.webhook',
+      },
+      {
+        route: 'GET /api/v2/items ItemsController.list',
+        origin: { value: ['/^https:\\/\\/app\\.example\\.com$/'], source: defaults },
+        credentials: { value: false, source: 'cors package default' },
+        methods: 'cors package default',
+        maxAge: { value: 600, source: defaults },
+        disabledBy: undefined,
+      },
+      {
+        route: 'GET /api/billing/reports/:year ReportsController.report',
+        origin: { value: ['/^https:\\/\\/app\\.example\\.com$/'], source: defaults },
+        credentials: { value: false, source: 'cors package default' },
+        methods: 'cors package default',
+        maxAge: { value: 600, source: defaults },
+        disabledBy: undefined,
+      },
     ]);
   });
 
@@ -89,7 +145,9 @@ describe('CorsPolicyMap', () => {
     const table = logs.mock.calls.map((call) => String(call[0])).find((line) => line.startsWith('CORS policy map:'));
     expect(table).toBeDefined();
     expect(table).toContain('PATCH  | /api/orders/:id');
-    expect(table).toMatch(/POST\s+\| \/api\/orders\/webhook\s+\| OrdersController\.webhook\s+\| off \(@CorsPolicy on OrdersController\.webhook\)/);
+    expect(table).toMatch(
+      /POST\s+\| \/api\/orders\/webhook\s+\| OrdersController\.webhook\s+\| off \(@CorsPolicy on OrdersController\.webhook\)/,
+    );
     expect(table).toContain('https://partner.example.com, resolver PartnerOrigins [@CorsPolicy on OrdersController]');
   });
 });

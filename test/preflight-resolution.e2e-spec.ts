@@ -23,6 +23,7 @@ import {
   VersioningType,
   type INestApplication,
   type NestApplicationOptions,
+  type Type,
 } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
@@ -56,18 +57,21 @@ function actualAnswer(name: string) {
 }
 
 function corsHeaders(res: request.Response): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(res.headers as Record<string, string>).filter(([name]) => name.startsWith('access-control-')),
-  );
+  return Object.fromEntries(Object.entries(res.headers as Record<string, string>).filter(([name]) => name.startsWith('access-control-')));
 }
 
 function varyOf(res: request.Response): string[] {
   const value = res.headers.vary as string | undefined;
-  return value === undefined ? [] : value.split(',').map((field) => field.trim().toLowerCase()).filter(Boolean);
+  return value === undefined
+    ? []
+    : value
+        .split(',')
+        .map((field) => field.trim().toLowerCase())
+        .filter(Boolean);
 }
 
 async function boot(
-  module: Function,
+  module: Type,
   setup: (app: INestApplication) => void = () => undefined,
   options: NestApplicationOptions = {},
 ): Promise<INestApplication> {
@@ -92,20 +96,30 @@ function preflight(server: Server, path: string, method: string, requestHeaders?
 @Controller('health')
 @CorsPolicy(policy('Health', 11))
 class HealthController {
-  @Get() check() { return { route: 'health' }; }
+  @Get() check() {
+    return { route: 'health' };
+  }
 }
 
 @Controller('things')
 @CorsPolicy(policy('PrefixedThings', 12))
 class PrefixedThingsController {
-  @Get() list() { return { route: 'prefixed-things' }; }
-  @Patch(':id') @CorsPolicy(policy('PrefixedPatch', 13)) update(@Param('id') id: string) { return { route: 'prefixed-patch', id }; }
+  @Get() list() {
+    return { route: 'prefixed-things' };
+  }
+  @Patch(':id') @CorsPolicy(policy('PrefixedPatch', 13)) update(@Param('id') id: string) {
+    return { route: 'prefixed-patch', id };
+  }
 }
 
 @Controller('status')
 class StatusController {
-  @Get() @CorsPolicy(policy('StatusGet', 14)) read() { return { route: 'status-get' }; }
-  @Post() @CorsPolicy(policy('StatusPost', 15)) write() { return { route: 'status-post' }; }
+  @Get() @CorsPolicy(policy('StatusGet', 14)) read() {
+    return { route: 'status-get' };
+  }
+  @Post() @CorsPolicy(policy('StatusPost', 15)) write() {
+    return { route: 'status-post' };
+  }
 }
 
 @Module({ imports: [CorsModule.forRoot(DEFAULTS)], controllers: [HealthController, PrefixedThingsController, StatusController] })
@@ -115,10 +129,14 @@ describe('global prefix with an excluded route', () => {
   let app: INestApplication;
   let server: Server;
   beforeAll(async () => {
-    app = await boot(PrefixAppModule, (a) => a.setGlobalPrefix('api', { exclude: ['health', { path: 'status', method: RequestMethod.GET }] }));
+    app = await boot(PrefixAppModule, (a) =>
+      a.setGlobalPrefix('api', { exclude: ['health', { path: 'status', method: RequestMethod.GET }] }),
+    );
     server = app.getHttpServer();
   });
-  afterAll(async () => { await app?.close(); });
+  afterAll(async () => {
+    await app?.close();
+  });
 
   it('the excluded route /health (outside the prefix) is answered with its own policy', async () => {
     const actual = await request(server).get('/health').set('Origin', APP);
@@ -210,9 +228,15 @@ describe('global prefix with an excluded route', () => {
 
 @Controller('items')
 class UriItemsController {
-  @Get() @Version('1') @CorsPolicy(policy('ItemsV1', 21)) listV1() { return { route: 'items', version: 1 }; }
-  @Get() @Version('2') @CorsPolicy(policy('ItemsV2', 22)) listV2() { return { route: 'items', version: 2 }; }
-  @Patch(':id') @Version('2') @CorsPolicy(policy('ItemsPatchV2', 23)) updateV2(@Param('id') id: string) { return { route: 'items-patch', version: 2, id }; }
+  @Get() @Version('1') @CorsPolicy(policy('ItemsV1', 21)) listV1() {
+    return { route: 'items', version: 1 };
+  }
+  @Get() @Version('2') @CorsPolicy(policy('ItemsV2', 22)) listV2() {
+    return { route: 'items', version: 2 };
+  }
+  @Patch(':id') @Version('2') @CorsPolicy(policy('ItemsPatchV2', 23)) updateV2(@Param('id') id: string) {
+    return { route: 'items-patch', version: 2, id };
+  }
 }
 
 @Module({ imports: [CorsModule.forRoot(DEFAULTS)], controllers: [UriItemsController] })
@@ -225,7 +249,9 @@ describe('URI versioning', () => {
     app = await boot(UriVersioningAppModule, (a) => a.enableVersioning({ type: VersioningType.URI }));
     server = app.getHttpServer();
   });
-  afterAll(async () => { await app?.close(); });
+  afterAll(async () => {
+    await app?.close();
+  });
 
   it.each([
     ['/v1/items', 'ItemsV1', 21, 1],
@@ -273,8 +299,12 @@ describe('URI versioning', () => {
 @Controller('reports')
 class HeaderReportsController {
   // Declared (and so registered) first.
-  @Get() @Version('1') @CorsPolicy(policy('ReportsV1', 31)) listV1() { return { route: 'reports', version: 1 }; }
-  @Get() @Version('2') @CorsPolicy(policy('ReportsV2', 32)) listV2() { return { route: 'reports', version: 2 }; }
+  @Get() @Version('1') @CorsPolicy(policy('ReportsV1', 31)) listV1() {
+    return { route: 'reports', version: 1 };
+  }
+  @Get() @Version('2') @CorsPolicy(policy('ReportsV2', 32)) listV2() {
+    return { route: 'reports', version: 2 };
+  }
 }
 
 @Module({ imports: [CorsModule.forRoot(DEFAULTS)], controllers: [HeaderReportsController] })
@@ -287,7 +317,9 @@ describe('header versioning', () => {
     app = await boot(HeaderVersioningAppModule, (a) => a.enableVersioning({ type: VersioningType.HEADER, header: 'x-api-version' }));
     server = app.getHttpServer();
   });
-  afterAll(async () => { await app?.close(); });
+  afterAll(async () => {
+    await app?.close();
+  });
 
   it.each([
     ['1', 'ReportsV1', 1],
@@ -320,35 +352,51 @@ describe('header versioning', () => {
 
 @Controller('orgs')
 class OrgsController {
-  @Get(':orgId/members/:memberId') @CorsPolicy(policy('Member', 41))
-  member(@Param('orgId') orgId: string, @Param('memberId') memberId: string) { return { route: 'member', orgId, memberId }; }
+  @Get(':orgId/members/:memberId')
+  @CorsPolicy(policy('Member', 41))
+  member(@Param('orgId') orgId: string, @Param('memberId') memberId: string) {
+    return { route: 'member', orgId, memberId };
+  }
 }
 
 @Controller('files')
 class FilesController {
   /** Nest 12 named wildcard: at least one segment after /files/. */
-  @Get('*path') @CorsPolicy(policy('Files', 42))
-  file(@Param('path') path: string[]) { return { route: 'files', path }; }
+  @Get('*path')
+  @CorsPolicy(policy('Files', 42))
+  file(@Param('path') path: string[]) {
+    return { route: 'files', path };
+  }
 }
 
 @Controller('docs')
 class DocsController {
   /** Nest 12 wildcard in braces: Nest registers it as '/docs/{*path}' (/docs/ and below). */
-  @Get('{*path}') @CorsPolicy(policy('Docs', 43))
-  doc(@Param('path') path: string[] | undefined) { return { route: 'docs', path: path ?? null }; }
+  @Get('{*path}')
+  @CorsPolicy(policy('Docs', 43))
+  doc(@Param('path') path: string[] | undefined) {
+    return { route: 'docs', path: path ?? null };
+  }
 }
 
 @Controller('guides')
 class GuidesController {
   /** The optional-segment form: /guides itself and anything below it. */
-  @Get('{/*path}') @CorsPolicy(policy('Guides', 52))
-  guide(@Param('path') path: string[] | undefined) { return { route: 'guides', path: path ?? null }; }
+  @Get('{/*path}')
+  @CorsPolicy(policy('Guides', 52))
+  guide(@Param('path') path: string[] | undefined) {
+    return { route: 'guides', path: path ?? null };
+  }
 }
 
 @Controller('users')
 class AdminUsersController {
-  @Get() @CorsPolicy(policy('AdminUsers', 44)) list() { return { route: 'admin-users' }; }
-  @Patch(':id') @CorsPolicy(policy('AdminUserPatch', 45)) update(@Param('id') id: string) { return { route: 'admin-user-patch', id }; }
+  @Get() @CorsPolicy(policy('AdminUsers', 44)) list() {
+    return { route: 'admin-users' };
+  }
+  @Patch(':id') @CorsPolicy(policy('AdminUserPatch', 45)) update(@Param('id') id: string) {
+    return { route: 'admin-user-patch', id };
+  }
 }
 
 @Module({ controllers: [AdminUsersController] })
@@ -356,34 +404,51 @@ class AdminModule {}
 
 @Controller({ path: 'tenant', host: ':tenant.example.com' })
 class TenantController {
-  @Get() @CorsPolicy(policy('Tenant', 46)) show(@HostParam('tenant') tenant: string) { return { route: 'tenant', tenant }; }
+  @Get() @CorsPolicy(policy('Tenant', 46)) show(@HostParam('tenant') tenant: string) {
+    return { route: 'tenant', tenant };
+  }
 }
 
 /** Same path, no host: serves every other host (registered after the host-bound one). */
 @Controller('tenant')
 class AnyHostTenantController {
-  @Get() @CorsPolicy(policy('AnyHost', 47)) show() { return { route: 'any-host' }; }
+  @Get() @CorsPolicy(policy('AnyHost', 47)) show() {
+    return { route: 'any-host' };
+  }
 }
 
 @Controller('pairs')
 class PairsController {
-  @Get() @CorsPolicy(policy('PairsGet', 48, { methods: ['GET'] })) list() { return { route: 'pairs-get' }; }
-  @Post() @CorsPolicy(policy('PairsPost', 49, { methods: ['POST'] })) create() { return { route: 'pairs-post' }; }
+  @Get() @CorsPolicy(policy('PairsGet', 48, { methods: ['GET'] })) list() {
+    return { route: 'pairs-get' };
+  }
+  @Post() @CorsPolicy(policy('PairsPost', 49, { methods: ['POST'] })) create() {
+    return { route: 'pairs-post' };
+  }
 }
 
 @Controller('ping')
 class PingController {
-  @Get() @CorsPolicy(policy('PingGet', 50)) get() { return { route: 'ping-get' }; }
-  @Options() @CorsPolicy(policy('PingOptions', 51)) options() { return { route: 'ping-options' }; }
+  @Get() @CorsPolicy(policy('PingGet', 50)) get() {
+    return { route: 'ping-get' };
+  }
+  @Options() @CorsPolicy(policy('PingOptions', 51)) options() {
+    return { route: 'ping-options' };
+  }
 }
 
 @Module({
-  imports: [
-    CorsModule.forRoot(DEFAULTS),
-    AdminModule,
-    RouterModule.register([{ path: 'admin', module: AdminModule }]),
+  imports: [CorsModule.forRoot(DEFAULTS), AdminModule, RouterModule.register([{ path: 'admin', module: AdminModule }])],
+  controllers: [
+    OrgsController,
+    FilesController,
+    DocsController,
+    GuidesController,
+    TenantController,
+    AnyHostTenantController,
+    PairsController,
+    PingController,
   ],
-  controllers: [OrgsController, FilesController, DocsController, GuidesController, TenantController, AnyHostTenantController, PairsController, PingController],
 })
 class RoutingAppModule {}
 
@@ -394,7 +459,9 @@ describe('routing', () => {
     app = await boot(RoutingAppModule);
     server = app.getHttpServer();
   });
-  afterAll(async () => { await app?.close(); });
+  afterAll(async () => {
+    await app?.close();
+  });
 
   describe('a route with two parameters', () => {
     it('/orgs/:orgId/members/:memberId is answered with its policy', async () => {
@@ -461,28 +528,34 @@ describe('routing', () => {
       expect(corsHeaders(res)).toEqual(preflightAnswer('Docs', 43));
     });
 
-    it.each(['/docs', '/docsfoo'])("'{*path}' after a controller path: Nest registers '/docs/{*path}', so %s is not served (module defaults)", async (path) => {
-      // Nest's addLeadingSlash turns '{*path}' into '/{*path}' (only '{/' is kept as is), so the route
-      // is '/docs/{*path}': it serves /docs/ and below, not /docs itself and not /docsfoo.
-      const actual = await request(server).get(path).set('Origin', APP);
-      expect(actual.status).toBe(404);
-      expect(corsHeaders(actual)).toEqual(actualAnswer('Defaults'));
+    it.each(['/docs', '/docsfoo'])(
+      "'{*path}' after a controller path: Nest registers '/docs/{*path}', so %s is not served (module defaults)",
+      async (path) => {
+        // Nest's addLeadingSlash turns '{*path}' into '/{*path}' (only '{/' is kept as is), so the route
+        // is '/docs/{*path}': it serves /docs/ and below, not /docs itself and not /docsfoo.
+        const actual = await request(server).get(path).set('Origin', APP);
+        expect(actual.status).toBe(404);
+        expect(corsHeaders(actual)).toEqual(actualAnswer('Defaults'));
 
-      const res = await preflight(server, path, 'GET', 'x-defaults');
-      expect(res.status).toBe(204);
-      expect(corsHeaders(res)).toEqual(preflightAnswer('Defaults', 1));
-    });
+        const res = await preflight(server, path, 'GET', 'x-defaults');
+        expect(res.status).toBe(204);
+        expect(corsHeaders(res)).toEqual(preflightAnswer('Defaults', 1));
+      },
+    );
 
-    it.each(['/guides', '/guides/', '/guides/intro/part-1'])("'{/*path}' (optional segment form): %s is answered with its policy", async (path) => {
-      const actual = await request(server).get(path).set('Origin', APP);
-      expect(actual.status).toBe(200);
-      expect(actual.body).toMatchObject({ route: 'guides' });
-      expect(corsHeaders(actual)).toEqual(actualAnswer('Guides'));
+    it.each(['/guides', '/guides/', '/guides/intro/part-1'])(
+      "'{/*path}' (optional segment form): %s is answered with its policy",
+      async (path) => {
+        const actual = await request(server).get(path).set('Origin', APP);
+        expect(actual.status).toBe(200);
+        expect(actual.body).toMatchObject({ route: 'guides' });
+        expect(corsHeaders(actual)).toEqual(actualAnswer('Guides'));
 
-      const res = await preflight(server, path, 'GET', 'x-guides');
-      expect(res.status).toBe(204);
-      expect(corsHeaders(res)).toEqual(preflightAnswer('Guides', 52));
-    });
+        const res = await preflight(server, path, 'GET', 'x-guides');
+        expect(res.status).toBe(204);
+        expect(corsHeaders(res)).toEqual(preflightAnswer('Guides', 52));
+      },
+    );
 
     it("'{/*path}' does not serve /guidesfoo: module defaults", async () => {
       const actual = await request(server).get('/guidesfoo').set('Origin', APP);
@@ -665,14 +738,20 @@ describe('routing', () => {
 
 @Controller('reports')
 class ComposedReportsController {
-  @Get(':year') @Version('3') @CorsPolicy(policy('Composed', 61)) show(@Param('year') year: string) { return { route: 'composed', year }; }
+  @Get(':year') @Version('3') @CorsPolicy(policy('Composed', 61)) show(@Param('year') year: string) {
+    return { route: 'composed', year };
+  }
 }
 
 @Module({ controllers: [ComposedReportsController] })
 class ComposedFeatureModule {}
 
 @Module({
-  imports: [CorsModule.forRoot(DEFAULTS), ComposedFeatureModule, RouterModule.register([{ path: 'billing', module: ComposedFeatureModule }])],
+  imports: [
+    CorsModule.forRoot(DEFAULTS),
+    ComposedFeatureModule,
+    RouterModule.register([{ path: 'billing', module: ComposedFeatureModule }]),
+  ],
   controllers: [HealthController],
 })
 class ComposedAppModule {}
@@ -687,7 +766,9 @@ describe('global prefix + URI version + RouterModule path, composed', () => {
     });
     server = app.getHttpServer();
   });
-  afterAll(async () => { await app?.close(); });
+  afterAll(async () => {
+    await app?.close();
+  });
 
   it('/api/v3/billing/reports/:year is answered with its policy', async () => {
     const actual = await request(server).get('/api/v3/billing/reports/2024').set('Origin', APP);
@@ -714,8 +795,12 @@ describe('global prefix + URI version + RouterModule path, composed', () => {
 @Controller('members')
 class MembersController {
   // Declared first: a parameter that also matches /members/me.
-  @Get(':id') @CorsPolicy(policy('MemberById', 71)) byId(@Param('id') id: string) { return { route: 'member-by-id', id }; }
-  @Get('me') @CorsPolicy(policy('MemberMe', 72)) me() { return { route: 'member-me' }; }
+  @Get(':id') @CorsPolicy(policy('MemberById', 71)) byId(@Param('id') id: string) {
+    return { route: 'member-by-id', id };
+  }
+  @Get('me') @CorsPolicy(policy('MemberMe', 72)) me() {
+    return { route: 'member-me' };
+  }
 }
 
 @Module({ imports: [CorsModule.forRoot(DEFAULTS)], controllers: [MembersController] })
@@ -729,7 +814,9 @@ describe('overlapping routes: the policy of the handler Nest really runs', () =>
       app = await boot(OverlapAppModule);
       server = app.getHttpServer();
     });
-    afterAll(async () => { await app?.close(); });
+    afterAll(async () => {
+      await app?.close();
+    });
 
     it('/members/me is served by :id, declared first', async () => {
       const actual = await request(server).get('/members/me').set('Origin', APP);
@@ -749,7 +836,9 @@ describe('overlapping routes: the policy of the handler Nest really runs', () =>
       app = await boot(OverlapAppModule, undefined, { routeResolutionStrategy: 'specificity' });
       server = app.getHttpServer();
     });
-    afterAll(async () => { await app?.close(); });
+    afterAll(async () => {
+      await app?.close();
+    });
 
     it('/members/me is served by the literal route me, so its policy answers', async () => {
       const actual = await request(server).get('/members/me').set('Origin', APP);

@@ -24,7 +24,9 @@ class CountingResolver implements CorsOriginResolver {
 @Controller('partners')
 @CorsPolicy({ origin: ['https://static.example.com', CountingResolver], credentials: true })
 class PartnersController {
-  @Get() list() { return []; }
+  @Get() list() {
+    return [];
+  }
 }
 
 async function createApp(options: CorsModuleOptions): Promise<{ app: INestApplication; resolver: CountingResolver }> {
@@ -83,7 +85,10 @@ describe('resolver rules', () => {
       for (let batch = 0; batch < origins.length; batch += 50) {
         await Promise.all(
           Array.from({ length: 500 }, (_, index) =>
-            request(server).get('/partners').set('Origin', origins[batch + (index % 50)]).expect(200),
+            request(server)
+              .get('/partners')
+              .set('Origin', origins[batch + (index % 50)])
+              .expect(200),
           ),
         );
       }
@@ -155,7 +160,9 @@ describe('the cache is bounded', () => {
     const cache = app.get(CorsOriginCache);
     const check = (origin: string) => cache.lookup(CountingResolver, origin, () => resolver.isOriginAllowed(origin));
     for (let batch = 0; batch < 200; batch++) {
-      await Promise.all(Array.from({ length: 1_000 }, (_, index) => check(`https://o${batch}-${index}-${Math.random().toString(36).slice(2)}.example.com`)));
+      await Promise.all(
+        Array.from({ length: 1_000 }, (_, index) => check(`https://o${batch}-${index}-${Math.random().toString(36).slice(2)}.example.com`)),
+      );
     }
     expect(resolver.calls).toBe(200_000);
     expect(cache.size(CountingResolver)).toBe(1_000);

@@ -48,7 +48,9 @@ if (postgresUrl) {
     });
   });
 } else {
-  console.warn('Sample suite on PostgreSQL skipped: TEST_DATABASE_URL is not set (`source .ci/postgres.sh && start_test_postgres` sets it).');
+  console.warn(
+    'Sample suite on PostgreSQL skipped: TEST_DATABASE_URL is not set (`source .ci/postgres.sh && start_test_postgres` sets it).',
+  );
   describe.skip('sample app on PostgreSQL (skipped: TEST_DATABASE_URL is not set)', () => {
     it('runs the sample suite', () => undefined);
   });
@@ -125,7 +127,10 @@ describe.each(databases)('sample app on $name', (database) => {
         const origin = 'https://removed.partner-b.example';
         await request(server).post('/admin/origins').set(AUTH).send({ origin }).expect(201);
         expectAllowed(await request(server).get('/partners/orders').set('Origin', origin), origin); // cached as allowed
-        await request(server).delete(`/admin/origins/${encodeURIComponent(origin)}`).set(AUTH).expect(204);
+        await request(server)
+          .delete(`/admin/origins/${encodeURIComponent(origin)}`)
+          .set(AUTH)
+          .expect(204);
         expectRefused(await request(server).get('/partners/orders').set('Origin', origin));
       });
     });
@@ -184,8 +189,14 @@ describe.each(databases)('sample app on $name', (database) => {
       it('answers 204 when an origin is deleted, then 404', async () => {
         const origin = 'https://deleted.partner-d.example';
         await repository.add(origin);
-        await request(server).delete(`/admin/origins/${encodeURIComponent(origin)}`).set(AUTH).expect(204);
-        await request(server).delete(`/admin/origins/${encodeURIComponent(origin)}`).set(AUTH).expect(404);
+        await request(server)
+          .delete(`/admin/origins/${encodeURIComponent(origin)}`)
+          .set(AUTH)
+          .expect(204);
+        await request(server)
+          .delete(`/admin/origins/${encodeURIComponent(origin)}`)
+          .set(AUTH)
+          .expect(404);
         expect(await repository.exists(origin)).toBe(false);
       });
 
@@ -199,17 +210,25 @@ describe.each(databases)('sample app on $name', (database) => {
       });
 
       it('does not answer preflights with CORS headers', async () => {
-        for (const [path, method] of [['/admin/origins', 'POST'], ['/admin/origins', 'GET'], [`/admin/origins/${encodeURIComponent(SEEDED)}`, 'DELETE']]) {
-          const res = await request(server)
-            .options(path)
-            .set({ Origin: SEEDED, 'Access-Control-Request-Method': method, 'Access-Control-Request-Headers': 'authorization, content-type' });
+        for (const [path, method] of [
+          ['/admin/origins', 'POST'],
+          ['/admin/origins', 'GET'],
+          [`/admin/origins/${encodeURIComponent(SEEDED)}`, 'DELETE'],
+        ]) {
+          const res = await request(server).options(path).set({
+            Origin: SEEDED,
+            'Access-Control-Request-Method': method,
+            'Access-Control-Request-Headers': 'authorization, content-type',
+          });
           expect(corsHeaders(res)).toEqual([]);
         }
       });
 
       it('GET /admin/cors-policies lists every route with its effective policy', async () => {
         const res = await request(server).get('/admin/cors-policies').set(AUTH).expect(200);
-        const byRoute = Object.fromEntries(res.body.map((entry: { method: string; path: string }) => [`${entry.method} ${entry.path}`, entry]));
+        const byRoute = Object.fromEntries(
+          res.body.map((entry: { method: string; path: string }) => [`${entry.method} ${entry.path}`, entry]),
+        );
         expect(byRoute['GET /catalogue'].fields.origin).toEqual({ value: ['*'], source: expect.stringContaining('CatalogueController') });
         expect(byRoute['GET /partners/orders'].fields.origin.value).toEqual(['https://app.example.com', 'resolver TrustedOrigins']);
         expect(byRoute['GET /partners/orders'].fields.credentials.value).toBe(true);
@@ -226,7 +245,9 @@ describe.each(databases)('sample app on $name', (database) => {
       it('has no CORS headers', async () => {
         const res = await request(server).post('/webhooks/payments').set('Origin', SEEDED).send({ id: 'evt_1' }).expect(201);
         expect(corsHeaders(res)).toEqual([]);
-        const preflight = await request(server).options('/webhooks/payments').set({ Origin: SEEDED, 'Access-Control-Request-Method': 'POST' });
+        const preflight = await request(server)
+          .options('/webhooks/payments')
+          .set({ Origin: SEEDED, 'Access-Control-Request-Method': 'POST' });
         expect(corsHeaders(preflight)).toEqual([]);
       });
     });
@@ -274,10 +295,29 @@ describe('sample configuration', () => {
   });
 
   it('reads the environment, with the documented defaults', () => {
-    expect(resolveSampleConfig({}, {})).toMatchObject({ host: '127.0.0.1', port: 3000, pgliteDir: 'sample/.data', databaseUrl: undefined, cacheTtlMs: 60_000 });
-    const env = { HOST: '0.0.0.0', PORT: '8080', PGLITE_DIR: '/tmp/x', DATABASE_URL: 'postgres://db/x', ADMIN_TOKEN: 'tok', CORS_CACHE_TTL_MS: '0' };
+    expect(resolveSampleConfig({}, {})).toMatchObject({
+      host: '127.0.0.1',
+      port: 3000,
+      pgliteDir: 'sample/.data',
+      databaseUrl: undefined,
+      cacheTtlMs: 60_000,
+    });
+    const env = {
+      HOST: '0.0.0.0',
+      PORT: '8080',
+      PGLITE_DIR: '/tmp/x',
+      DATABASE_URL: 'postgres://db/x',
+      ADMIN_TOKEN: 'tok',
+      CORS_CACHE_TTL_MS: '0',
+    };
     expect(resolveSampleConfig({}, env)).toMatchObject({
-      host: '0.0.0.0', port: 8080, pgliteDir: '/tmp/x', databaseUrl: 'postgres://db/x', adminToken: 'tok', adminTokenGenerated: false, cacheTtlMs: 0,
+      host: '0.0.0.0',
+      port: 8080,
+      pgliteDir: '/tmp/x',
+      databaseUrl: 'postgres://db/x',
+      adminToken: 'tok',
+      adminTokenGenerated: false,
+      cacheTtlMs: 0,
     });
   });
 

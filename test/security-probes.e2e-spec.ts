@@ -359,8 +359,12 @@ function controllerFor(origin: RuleForm['origin']) {
   @Controller('probe')
   @CorsPolicy({ origin, credentials: true, methods: ['GET', 'PUT'], maxAge: 60 })
   class ProbeController {
-    @Get() read() { return { ok: true }; }
-    @Put() write() { return { ok: true }; }
+    @Get() read() {
+      return { ok: true };
+    }
+    @Put() write() {
+      return { ok: true };
+    }
   }
   return ProbeController;
 }
@@ -394,14 +398,17 @@ async function send(port: number, method: 'GET' | 'OPTIONS', probe: Probe): Prom
   const values = typeof probe === 'string' ? [probe] : [...probe];
   // Several values go on a raw socket too, so that they certainly travel as separate header lines.
   if (typeof probe === 'string' && clientCanSend(probe)) {
-    const call = method === 'GET' ? request(`http://127.0.0.1:${port}`).get('/probe') : request(`http://127.0.0.1:${port}`).options('/probe');
+    const call =
+      method === 'GET' ? request(`http://127.0.0.1:${port}`).get('/probe') : request(`http://127.0.0.1:${port}`).options('/probe');
     call.set('Origin', probe);
-    if (method === 'OPTIONS') call.set('Access-Control-Request-Method', 'PUT').set('Access-Control-Request-Headers', 'content-type, x-requested-with');
+    if (method === 'OPTIONS')
+      call.set('Access-Control-Request-Method', 'PUT').set('Access-Control-Request-Headers', 'content-type, x-requested-with');
     const response = await call;
     return { status: response.status, headers: response.headers as Record<string, string> };
   }
   const lines = [`${method} /probe HTTP/1.1`, 'Host: 127.0.0.1', ...values.map((value) => `Origin: ${value}`)];
-  if (method === 'OPTIONS') lines.push('Access-Control-Request-Method: PUT', 'Access-Control-Request-Headers: content-type, x-requested-with');
+  if (method === 'OPTIONS')
+    lines.push('Access-Control-Request-Method: PUT', 'Access-Control-Request-Headers: content-type, x-requested-with');
   lines.push('Connection: close', '', '');
   return rawExchange(port, Buffer.from(lines.join('\r\n'), 'utf8'));
 }
@@ -439,12 +446,14 @@ const allowHeadersOf = (headers: Readonly<Record<string, string>>): string[] =>
 async function mapConcurrent<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index]);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await task(items[index]);
+      }
+    }),
+  );
   return results;
 }
 
@@ -476,7 +485,10 @@ describe.each(FORMS)('CORS probes: $name rule, credentials: true', (form) => {
 
   it.each(['GET', 'OPTIONS'] as const)('accepts zero hostile origins (%s)', async (method) => {
     const answers = await mapConcurrent(hostile, 8, async (probe) => ({ probe, answer: await send(port, method, probe) }));
-    const accepted = answers.filter(({ answer }) => answer.headers['access-control-allow-origin'] !== undefined || answer.headers['access-control-allow-credentials'] !== undefined);
+    const accepted = answers.filter(
+      ({ answer }) =>
+        answer.headers['access-control-allow-origin'] !== undefined || answer.headers['access-control-allow-credentials'] !== undefined,
+    );
     const leakedAllow = answers.filter(({ answer }) => allowHeadersOf(answer.headers).length > 0);
     const missingVary = answers.filter(({ answer }) => !varyHasOrigin(answer.headers));
     const failed = answers.filter(({ answer }) => answer.status >= 500 || answer.status === 0);

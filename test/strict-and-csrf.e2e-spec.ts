@@ -20,14 +20,26 @@ let handled: string[] = [];
 
 @Controller()
 class RoutesController {
-  @Post('partners') @CorsPolicy({ origin: [PARTNER, DatabaseOrigins], credentials: true })
-  partners() { handled.push('partners'); return { ok: true }; }
+  @Post('partners')
+  @CorsPolicy({ origin: [PARTNER, DatabaseOrigins], credentials: true })
+  partners() {
+    handled.push('partners');
+    return { ok: true };
+  }
 
-  @Post('public') @CorsPolicy({ origin: '*' })
-  open() { handled.push('public'); return { ok: true }; }
+  @Post('public')
+  @CorsPolicy({ origin: '*' })
+  open() {
+    handled.push('public');
+    return { ok: true };
+  }
 
-  @Post('webhook') @CorsPolicy(false)
-  webhook() { handled.push('webhook'); return { ok: true }; }
+  @Post('webhook')
+  @CorsPolicy(false)
+  webhook() {
+    handled.push('webhook');
+    return { ok: true };
+  }
 }
 
 function appModule(options: CorsModuleOptions) {
@@ -92,19 +104,24 @@ describe('strict mode', () => {
   });
 
   it('answers a well-formed preflight from a refused origin as usual: no CORS headers, no 400', async () => {
-    const response = await request(app.getHttpServer()).options('/partners').set({ Origin: EVIL, 'Access-Control-Request-Method': 'POST' }).expect(204);
+    const response = await request(app.getHttpServer())
+      .options('/partners')
+      .set({ Origin: EVIL, 'Access-Control-Request-Method': 'POST' })
+      .expect(204);
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('refuses a strict.appOrigins entry that is not an exact origin at startup', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [appModule({ strict: { appOrigins: ['https://*.example.com'] } })] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [appModule({ strict: { appOrigins: ['https://*.example.com'] } })],
+    }).compile();
     const broken = moduleRef.createNestApplication({ logger: false });
     await expect(broken.init()).rejects.toThrow(/option "strict\.appOrigins"/);
     await broken.close();
   });
 });
 
-describe('corsCsrfExclusion(): the CSRF protection trusts exactly what each route\'s CORS policy allows', () => {
+describe("corsCsrfExclusion(): the CSRF protection trusts exactly what each route's CORS policy allows", () => {
   let app: INestApplication;
   let url: string;
   beforeAll(async () => {
@@ -118,7 +135,7 @@ describe('corsCsrfExclusion(): the CSRF protection trusts exactly what each rout
 
   it.each([
     ['a static origin of the route', '/partners', PARTNER],
-    ['an origin the route\'s resolver trusts', '/partners', DATABASE_PARTNER],
+    ["an origin the route's resolver trusts", '/partners', DATABASE_PARTNER],
     ["any origin on a '*' route", '/public', EVIL],
   ])('lets %s through', async (_, path, origin) => {
     const response = await post(path, origin).expect(201);

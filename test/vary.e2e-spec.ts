@@ -6,15 +6,7 @@
  * (`@Header('Vary', ...)`, `res.setHeader`, `res.vary`); tokens are never duplicated.
  * Vary is compared as a set of lower-case tokens (plus an explicit duplicate check).
  */
-import {
-  Controller,
-  Get,
-  Header,
-  Module,
-  Patch,
-  Res,
-  type INestApplication,
-} from '@nestjs/common';
+import { Controller, Get, Header, Module, Patch, Res, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import type { Response } from 'express';
@@ -28,7 +20,10 @@ const REFUSED = 'https://evil.example.net';
 function varyList(res: request.Response): string[] {
   const value = res.headers['vary'] as string | string[] | undefined;
   const text = Array.isArray(value) ? value.join(',') : (value ?? '');
-  return text.split(',').map((token) => token.trim().toLowerCase()).filter(Boolean);
+  return text
+    .split(',')
+    .map((token) => token.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 function varySet(res: request.Response): Set<string> {
@@ -198,7 +193,7 @@ describe.each(kinds)('Vary ($name)', ({ create }) => {
     await app?.close();
   });
 
-  describe("a Vary set by the handler keeps Origin", () => {
+  describe('a Vary set by the handler keeps Origin', () => {
     it("@Header('Vary', 'Accept') answers with both Accept and Origin", async () => {
       const res = await request(server).get('/v/header').set('Origin', ALLOWED).expect(200);
       expect(res.headers['access-control-allow-origin']).toBe(ALLOWED);
@@ -339,10 +334,7 @@ describe.each(kinds)('Vary ($name)', ({ create }) => {
     });
 
     it('with reflected allowedHeaders, also when the preflight requests no header', async () => {
-      const res = await request(server)
-        .options('/v/reflect')
-        .set('Origin', ALLOWED)
-        .set('Access-Control-Request-Method', 'PATCH');
+      const res = await request(server).options('/v/reflect').set('Origin', ALLOWED).set('Access-Control-Request-Method', 'PATCH');
       expect(res.status).toBe(204);
       expect(varySet(res).has('access-control-request-headers')).toBe(true);
       expectNoDuplicateVary(res);

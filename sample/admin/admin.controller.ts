@@ -1,6 +1,16 @@
 import {
-  BadRequestException, Body, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException,
-  Param, Post, Res, UseGuards,
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  Post,
+  Res,
+  UseGuards,
 } from '@nestjs/common';
 import type { Response } from 'express';
 import { CorsOriginCache, CorsPolicy, CorsPolicyMap, explainInvalidOrigin, type CorsPolicyMapEntry } from '../../lib/index.js';

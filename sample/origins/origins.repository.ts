@@ -75,7 +75,9 @@ export class OriginsRepository implements OnApplicationShutdown {
   }
 
   async exists(origin: string): Promise<boolean> {
-    const { rows } = await this.connection.client.query<{ found: number }>(`SELECT 1 AS found FROM ${this.table} WHERE origin = $1`, [origin]);
+    const { rows } = await this.connection.client.query<{ found: number }>(`SELECT 1 AS found FROM ${this.table} WHERE origin = $1`, [
+      origin,
+    ]);
     return rows.length > 0;
   }
 
@@ -87,9 +89,9 @@ export class OriginsRepository implements OnApplicationShutdown {
   /** Adds an origin and, when it is new, announces it to every instance. */
   async add(origin: string): Promise<'added' | 'exists'> {
     return this.connection.transaction(async (tx) => {
-      const { rows } = await tx.query(
-        `INSERT INTO ${this.table} (origin) VALUES ($1) ON CONFLICT (origin) DO NOTHING RETURNING origin`, [origin],
-      );
+      const { rows } = await tx.query(`INSERT INTO ${this.table} (origin) VALUES ($1) ON CONFLICT (origin) DO NOTHING RETURNING origin`, [
+        origin,
+      ]);
       if (rows.length === 0) return 'exists';
       await this.announce(tx, origin);
       return 'added';
@@ -134,7 +136,9 @@ export class OriginsRepository implements OnApplicationShutdown {
     const { rows } = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [this.table]);
     if (rows[0]?.present) return;
     try {
-      await client.query(`CREATE TABLE IF NOT EXISTS ${this.table} (origin text PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.table} (origin text PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now())`,
+      );
     } catch (error) {
       // Two instances starting at once on one server: the other one created it first.
       if (!DUPLICATE_OBJECT_CODES.has((error as { code?: string }).code ?? '')) throw error;

@@ -36,9 +36,7 @@ const TEST_TIMEOUT_MS = 3 * 60_000;
 const childEnv = Object.fromEntries(
   Object.entries(process.env).filter(
     ([key]) =>
-      !/^npm_(package|lifecycle)_/i.test(key) &&
-      !/^npm_config_(local_prefix|prefix|global_prefix)$/i.test(key) &&
-      key !== 'INIT_CWD',
+      !/^npm_(package|lifecycle)_/i.test(key) && !/^npm_config_(local_prefix|prefix|global_prefix)$/i.test(key) && key !== 'INIT_CWD',
   ),
 );
 
@@ -134,9 +132,18 @@ async function main() {
     const packed = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('\n[') + 1 || 0))[0];
     const tarball = join(workRoot, packed.filename);
     const files = new Set(packed.files.map((f) => f.path));
-    const required = ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json'];
+    const required = [
+      'package.json',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/cjs/index.js',
+      'dist/cjs/index.d.ts',
+      'dist/cjs/package.json',
+    ];
     const missing = required.filter((f) => !files.has(f));
-    console.log(`[consumers] pack             ${seconds(pack.ms)}  ${packed.filename}, ${packed.entryCount} files, ${(packed.size / 1024).toFixed(0)} kB`);
+    console.log(
+      `[consumers] pack             ${seconds(pack.ms)}  ${packed.filename}, ${packed.entryCount} files, ${(packed.size / 1024).toFixed(0)} kB`,
+    );
     if (missing.length > 0) {
       console.error(`[consumers] the tarball lacks ${missing.join(', ')}`);
       return;
@@ -147,7 +154,9 @@ async function main() {
       const result = await runConsumer(consumer, tarball, workRoot);
       results.push(result);
       const timings = result.steps.map(([step, r]) => `${step} ${seconds(r.ms)}`).join(', ');
-      console.log(`[consumers] ${result.ok ? 'PASS' : 'FAIL'} ${result.name.padEnd(16)} ${timings}${result.ok ? '' : ` (${result.failedStep} failed)`}`);
+      console.log(
+        `[consumers] ${result.ok ? 'PASS' : 'FAIL'} ${result.name.padEnd(16)} ${timings}${result.ok ? '' : ` (${result.failedStep} failed)`}`,
+      );
     }
 
     const failed = results.filter((r) => !r.ok);
@@ -159,8 +168,9 @@ async function main() {
   } finally {
     if (keep) console.log(`[consumers] kept ${workRoot} (CONSUMERS_KEEP=1): ${(await readdir(workRoot)).join(', ')}`);
     else await rm(workRoot, { recursive: true, force: true });
+    // In finally: an early return (pack failed) must still fail the run.
+    process.exitCode = exitCode;
   }
-  process.exitCode = exitCode;
 }
 
 main().catch(async (error) => {

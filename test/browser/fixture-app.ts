@@ -1,6 +1,23 @@
 import {
-  Body, Controller, Delete, Get, Header, Headers, Injectable, Module, Param, Patch, Post, Put, Req, Res,
-  UnauthorizedException, UseGuards, type CanActivate, type ExecutionContext, type INestApplication,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  Headers,
+  Injectable,
+  Module,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Req,
+  Res,
+  UnauthorizedException,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+  type INestApplication,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Request, Response } from 'express';
@@ -193,8 +210,15 @@ function buildFixtureModule(origins: FixtureOrigins) {
   @Module({
     imports: [CorsModule.forRoot({ origin: [origins.primary, origins.secondary], credentials: true })],
     controllers: [
-      PublicController, PartnersController, SessionController, ItemsController, HeadersController,
-      CachedController, EchoController, GuardedController, WebhookController,
+      PublicController,
+      PartnersController,
+      SessionController,
+      ItemsController,
+      HeadersController,
+      CachedController,
+      EchoController,
+      GuardedController,
+      WebhookController,
     ],
     providers: [TokenGuard],
   })

@@ -176,7 +176,7 @@ describe('CorsCacheInvalidator', () => {
     });
   });
 
-  it('logs through Nest\'s Logger (context CorsPolicy) when no logger is given', async () => {
+  it("logs through Nest's Logger (context CorsPolicy) when no logger is given", async () => {
     const { Logger } = await import('@nestjs/common');
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     try {

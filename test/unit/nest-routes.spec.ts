@@ -5,7 +5,9 @@ import { readRoutingConfig } from '../../lib/nest-routes.js';
 
 @Controller('x')
 class XController {
-  @Get() get() { return 1; }
+  @Get() get() {
+    return 1;
+  }
 }
 @Module({ controllers: [XController] })
 class AppModule {}

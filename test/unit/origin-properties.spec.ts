@@ -42,15 +42,65 @@ const subLabels = fc.array(label, { minLength: 1, maxLength: 4 }).map((labels) =
 const portFor = (scheme: string) =>
   fc.oneof(
     { weight: 2, arbitrary: fc.constant('') },
-    { weight: 1, arbitrary: fc.integer({ min: 1, max: 65_535 }).filter((port) => !(DEFAULT_PORT[scheme] === String(port))).map((port) => `:${port}`) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .integer({ min: 1, max: 65_535 })
+        .filter((port) => !(DEFAULT_PORT[scheme] === String(port)))
+        .map((port) => `:${port}`),
+    },
   );
 const DEFAULT_PORT: Record<string, string> = { http: '80', https: '443', ws: '80', wss: '443' };
 
 /** Characters that matter to origin parsers: separators, case, whitespace, percent, non-ASCII. */
 const HOSTILE_CHARS = [
-  '.', '-', '_', '@', ':', '/', '\\', '?', '#', '%', '*', ',', ';', ' ', '\t', '\n', '\r', '\0',
-  'A', 'Z', 'a', 'z', '0', '9', '[', ']', '!', '$', '&', "'", '(', ')', '+', '=', '~', '`', '^', '|',
-  '\u00a0', '\u00e0', '\u0430', '\u3002', '\uff0e', '\u200b', '\ufeff', '\u0131', '\u212a',
+  '.',
+  '-',
+  '_',
+  '@',
+  ':',
+  '/',
+  '\\',
+  '?',
+  '#',
+  '%',
+  '*',
+  ',',
+  ';',
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '\0',
+  'A',
+  'Z',
+  'a',
+  'z',
+  '0',
+  '9',
+  '[',
+  ']',
+  '!',
+  '$',
+  '&',
+  "'",
+  '(',
+  ')',
+  '+',
+  '=',
+  '~',
+  '`',
+  '^',
+  '|',
+  '\u00a0',
+  '\u00e0',
+  '\u0430',
+  '\u3002',
+  '\uff0e',
+  '\u200b',
+  '\ufeff',
+  '\u0131',
+  '\u212a',
 ];
 const hostileChar = fc.constantFrom(...HOSTILE_CHARS);
 const hostileString = fc.oneof(
@@ -76,12 +126,24 @@ function mutate(value: string, edits: readonly Mutation[]): string {
   for (const edit of edits) {
     const at = 'at' in edit ? edit.at % (result.length + 1) : 0;
     switch (edit.kind) {
-      case 'insert': result = result.slice(0, at) + edit.text + result.slice(at); break;
-      case 'delete': result = result.slice(0, at) + result.slice(at + edit.length); break;
-      case 'replace': result = result.slice(0, at) + edit.text + result.slice(at + 1); break;
-      case 'upper': result = result.slice(0, at) + result.charAt(at).toUpperCase() + result.slice(at + 1); break;
-      case 'prefix': result = edit.text + result; break;
-      case 'suffix': result = result + edit.text; break;
+      case 'insert':
+        result = result.slice(0, at) + edit.text + result.slice(at);
+        break;
+      case 'delete':
+        result = result.slice(0, at) + result.slice(at + edit.length);
+        break;
+      case 'replace':
+        result = result.slice(0, at) + edit.text + result.slice(at + 1);
+        break;
+      case 'upper':
+        result = result.slice(0, at) + result.charAt(at).toUpperCase() + result.slice(at + 1);
+        break;
+      case 'prefix':
+        result = edit.text + result;
+        break;
+      case 'suffix':
+        result = result + edit.text;
+        break;
     }
   }
   return result;
@@ -94,14 +156,31 @@ const serializedOrigin = fc
   .chain((scheme) =>
     fc.tuple(
       fc.constant(scheme),
-      fc.oneof({ weight: 9, arbitrary: fc.oneof(domain, label.filter((value) => /[a-z]/.test(value))) }, { weight: 1, arbitrary: fc.constantFrom('[::1]', '[2001:db8::1]', '127.0.0.1') }),
+      fc.oneof(
+        {
+          weight: 9,
+          arbitrary: fc.oneof(
+            domain,
+            label.filter((value) => /[a-z]/.test(value)),
+          ),
+        },
+        { weight: 1, arbitrary: fc.constantFrom('[::1]', '[2001:db8::1]', '127.0.0.1') },
+      ),
       portFor(scheme),
     ),
   )
   .map(([scheme, host, port]) => `${scheme}://${host}${port}`);
 
 const asciiFlipCase = (value: string, mask: readonly boolean[]): string =>
-  [...value].map((char, index) => (mask[index % Math.max(mask.length, 1)] && /[a-zA-Z]/.test(char) ? (char === char.toLowerCase() ? char.toUpperCase() : char.toLowerCase()) : char)).join('');
+  [...value]
+    .map((char, index) =>
+      mask[index % Math.max(mask.length, 1)] && /[a-zA-Z]/.test(char)
+        ? char === char.toLowerCase()
+          ? char.toUpperCase()
+          : char.toLowerCase()
+        : char,
+    )
+    .join('');
 
 // ---------------------------------------------------------------------------------------------
 // The origin parser
@@ -110,16 +189,25 @@ const asciiFlipCase = (value: string, mask: readonly boolean[]): string =>
 describe('parseSerializedOrigin (properties)', () => {
   it('never throws, and what it accepts is its own serialization byte for byte', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), serializedOrigin, fc.tuple(serializedOrigin, edits).map(([value, change]) => mutate(value, change))), (value) => {
-        const parsed = parseSerializedOrigin(value);
-        if (parsed === undefined) return;
-        expect(`${parsed.scheme}://${parsed.host}${parsed.port === '' ? '' : `:${parsed.port}`}`).toBe(value);
-        // Nothing a browser would never put in an Origin header.
-        expect(value).not.toMatch(/[A-Z\s@?#%\\,]|[^\x21-\x7e]/);
-        expect(value.slice(value.indexOf('://') + 3)).not.toContain('/');
-        expect(parsed.port === '' || (Number(parsed.port) >= 1 && Number(parsed.port) <= 65_535 && !parsed.port.startsWith('0'))).toBe(true);
-        expect(DEFAULT_PORT[parsed.scheme] !== undefined && DEFAULT_PORT[parsed.scheme] === parsed.port).toBe(false);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 60 }),
+          serializedOrigin,
+          fc.tuple(serializedOrigin, edits).map(([value, change]) => mutate(value, change)),
+        ),
+        (value) => {
+          const parsed = parseSerializedOrigin(value);
+          if (parsed === undefined) return;
+          expect(`${parsed.scheme}://${parsed.host}${parsed.port === '' ? '' : `:${parsed.port}`}`).toBe(value);
+          // Nothing a browser would never put in an Origin header.
+          expect(value).not.toMatch(/[A-Z\s@?#%\\,]|[^\x21-\x7e]/);
+          expect(value.slice(value.indexOf('://') + 3)).not.toContain('/');
+          expect(parsed.port === '' || (Number(parsed.port) >= 1 && Number(parsed.port) <= 65_535 && !parsed.port.startsWith('0'))).toBe(
+            true,
+          );
+          expect(DEFAULT_PORT[parsed.scheme] !== undefined && DEFAULT_PORT[parsed.scheme] === parsed.port).toBe(false);
+        },
+      ),
       MANY_RUNS,
     );
   });
@@ -135,17 +223,23 @@ describe('parseSerializedOrigin (properties)', () => {
 
   it('agrees with the WHATWG URL parser on http(s) origins it accepts', () => {
     fc.assert(
-      fc.property(fc.oneof(serializedOrigin, fc.tuple(serializedOrigin, edits).map(([value, change]) => mutate(value, change))), (value) => {
-        const parsed = parseSerializedOrigin(value);
-        if (parsed === undefined || (parsed.scheme !== 'https' && parsed.scheme !== 'http') || !/[a-z]$/.test(parsed.host)) return;
-        let url: URL;
-        try {
-          url = new URL(value);
-        } catch {
-          return; // e.g. an invalid xn-- label: no browser can send it, and no rule can name it
-        }
-        expect(url.origin).toBe(value);
-      }),
+      fc.property(
+        fc.oneof(
+          serializedOrigin,
+          fc.tuple(serializedOrigin, edits).map(([value, change]) => mutate(value, change)),
+        ),
+        (value) => {
+          const parsed = parseSerializedOrigin(value);
+          if (parsed === undefined || (parsed.scheme !== 'https' && parsed.scheme !== 'http') || !/[a-z]$/.test(parsed.host)) return;
+          let url: URL;
+          try {
+            url = new URL(value);
+          } catch {
+            return; // e.g. an invalid xn-- label: no browser can send it, and no rule can name it
+          }
+          expect(url.origin).toBe(value);
+        },
+      ),
       RUNS,
     );
   });
@@ -173,7 +267,12 @@ describe('exact rules (properties)', () => {
         fc.oneof(
           { weight: 6, arbitrary: edits.map((change) => (origin: string) => mutate(origin, change)) },
           { weight: 1, arbitrary: fc.constant((origin: string) => origin) },
-          { weight: 1, arbitrary: fc.array(fc.boolean(), { minLength: 1, maxLength: 16 }).map((mask) => (origin: string) => asciiFlipCase(origin, mask)) },
+          {
+            weight: 1,
+            arbitrary: fc
+              .array(fc.boolean(), { minLength: 1, maxLength: 16 })
+              .map((mask) => (origin: string) => asciiFlipCase(origin, mask)),
+          },
           { weight: 1, arbitrary: serializedOrigin.map((other) => () => other) },
           { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }).map((other) => () => other) },
         ),
@@ -258,7 +357,13 @@ describe('subdomain patterns (properties)', () => {
     fc.assert(
       fc.property(domain, portFor('https'), (patternDomain, port) => {
         const rule = parseOriginRuleString(`https://*.${patternDomain}${port}`);
-        expect(rule).toEqual({ kind: 'subdomains', scheme: 'https', domain: patternDomain, port: port.slice(1), text: `https://*.${patternDomain}${port}` });
+        expect(rule).toEqual({
+          kind: 'subdomains',
+          scheme: 'https',
+          domain: patternDomain,
+          port: port.slice(1),
+          text: `https://*.${patternDomain}${port}`,
+        });
         expect('problem' in parseOriginRuleString(`https://*.${patternDomain.split('.').pop()}${port}`)).toBe(true);
       }),
       RUNS,
@@ -277,7 +382,11 @@ describe('subdomain patterns (properties)', () => {
         if (matched === true) {
           // Whatever the browser's own URL parser makes of it, the host is inside the domain.
           let url: URL | undefined;
-          try { url = new URL(candidate); } catch { url = undefined; }
+          try {
+            url = new URL(candidate);
+          } catch {
+            url = undefined;
+          }
           if (url !== undefined) {
             expect(url.protocol).toBe('https:');
             expect(url.hostname.endsWith(`.${patternDomain}`)).toBe(true);
@@ -311,12 +420,20 @@ describe('RegExp rules (properties)', () => {
   it('a safe RegExp matches only what it describes, and never sees a malformed header', () => {
     const safe = /^https:\/\/(?:www\.)?app\.example\.com$/;
     const seen: string[] = [];
-    const spy = { lastIndex: 0, test: (value: string) => { seen.push(value); return safe.test(value); } } as unknown as RegExp;
+    const spy = {
+      lastIndex: 0,
+      test: (value: string) => {
+        seen.push(value);
+        return safe.test(value);
+      },
+    } as unknown as RegExp;
     fc.assert(
       fc.property(
         fc.oneof(
           fc.constantFrom('https://app.example.com', 'https://www.app.example.com'),
-          fc.tuple(fc.constantFrom('https://app.example.com', 'https://www.app.example.com'), edits).map(([value, change]) => mutate(value, change)),
+          fc
+            .tuple(fc.constantFrom('https://app.example.com', 'https://www.app.example.com'), edits)
+            .map(([value, change]) => mutate(value, change)),
           fc.string({ unit: 'binary', maxLength: 40 }),
         ),
         (candidate) => {
@@ -337,7 +454,10 @@ describe('RegExp rules (properties)', () => {
 const TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const tokenArb = fc.oneof(
   { weight: 4, arbitrary: fc.string({ unit: fc.constantFrom(...TOKEN_CHARS), minLength: 1, maxLength: 16 }) },
-  { weight: 1, arbitrary: fc.constantFrom('Content-Type', 'Authorization', 'X-Requested-With', 'X-Request-Id', 'If-Match', 'x-b3-traceid') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('Content-Type', 'Authorization', 'X-Requested-With', 'X-Request-Id', 'If-Match', 'x-b3-traceid'),
+  },
 );
 const ows = fc.string({ unit: fc.constantFrom(' ', '\t'), maxLength: 3 });
 /** A value made of anything a hostile client may send, and the characters that matter here. */
@@ -348,17 +468,22 @@ const anyHeaderValue = fc.oneof(
 );
 
 /** What a browser-or-proxy-written list looks like: tokens, commas, SP and HTAB, nothing else. */
-const onlyListCharacters = (value: string): boolean => [...value].every((char) => TOKEN_CHARS.includes(char) || char === ',' || char === ' ' || char === '\t');
+const onlyListCharacters = (value: string): boolean =>
+  [...value].every((char) => TOKEN_CHARS.includes(char) || char === ',' || char === ' ' || char === '\t');
 
 describe('parseRequestedHeaders (properties)', () => {
   it('reads any list of tokens, whatever the case and the optional whitespace', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(ows, tokenArb, ows), { minLength: 1, maxLength: 12 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }), (items, mask) => {
-        const value = items.map(([before, name, after]) => `${before}${name}${after}`).join(',');
-        const names = items.map(([, name]) => name.toLowerCase());
-        expect(parseRequestedHeaders(value)).toEqual(names);
-        expect(parseRequestedHeaders(asciiFlipCase(value, mask))).toEqual(names);
-      }),
+      fc.property(
+        fc.array(fc.tuple(ows, tokenArb, ows), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
+        (items, mask) => {
+          const value = items.map(([before, name, after]) => `${before}${name}${after}`).join(',');
+          const names = items.map(([, name]) => name.toLowerCase());
+          expect(parseRequestedHeaders(value)).toEqual(names);
+          expect(parseRequestedHeaders(asciiFlipCase(value, mask))).toEqual(names);
+        },
+      ),
       RUNS,
     );
   });
@@ -395,11 +520,16 @@ describe('parseRequestedHeaders (properties)', () => {
 
   it('refuses a list with an empty element or a non-token character between names', () => {
     fc.assert(
-      fc.property(fc.array(tokenArb, { minLength: 1, maxLength: 5 }), fc.nat(), fc.constantFrom(';', '(', ')', '"', '/', ':', '=', '?', '@', '[', ']', '{', '}', '\\', '\u00e9', '\u00a0', ',,'), (names, at, bad) => {
-        const index = at % names.length;
-        const broken = names.map((name, i) => (i === index ? `${name}${bad}` : name)).join(', ');
-        expect(parseRequestedHeaders(broken)).toBeUndefined();
-      }),
+      fc.property(
+        fc.array(tokenArb, { minLength: 1, maxLength: 5 }),
+        fc.nat(),
+        fc.constantFrom(';', '(', ')', '"', '/', ':', '=', '?', '@', '[', ']', '{', '}', '\\', '\u00e9', '\u00a0', ',,'),
+        (names, at, bad) => {
+          const index = at % names.length;
+          const broken = names.map((name, i) => (i === index ? `${name}${bad}` : name)).join(', ');
+          expect(parseRequestedHeaders(broken)).toBeUndefined();
+        },
+      ),
       RUNS,
     );
   });

@@ -45,11 +45,20 @@ describe('mergePolicy (BRIEF §2)', () => {
       { argument: { maxAge: 1 }, declaredAt: 'handler' },
     ]);
     expect(again.off === undefined && again.options).toEqual({ ...defaults.options, maxAge: 1 });
-    expect(mergePolicy(defaults, named, [{ argument: { maxAge: 1 }, declaredAt: 'controller' }, { argument: false, declaredAt: 'handler' }])).toEqual({ off: 'handler' });
+    expect(
+      mergePolicy(defaults, named, [
+        { argument: { maxAge: 1 }, declaredAt: 'controller' },
+        { argument: false, declaredAt: 'handler' },
+      ]),
+    ).toEqual({ off: 'handler' });
   });
 
   it('refuses an unknown policy name, listing the known ones', () => {
-    expect(() => mergePolicy(defaults, named, [{ argument: 'partners', declaredAt: '@CorsPolicy on A.b' }])).toThrow(CorsConfigurationError);
-    expect(() => mergePolicy(defaults, named, [{ argument: 'partners', declaredAt: '@CorsPolicy on A.b' }])).toThrow(/@CorsPolicy on A\.b.*'partners'.*'public'/s);
+    expect(() => mergePolicy(defaults, named, [{ argument: 'partners', declaredAt: '@CorsPolicy on A.b' }])).toThrow(
+      CorsConfigurationError,
+    );
+    expect(() => mergePolicy(defaults, named, [{ argument: 'partners', declaredAt: '@CorsPolicy on A.b' }])).toThrow(
+      /@CorsPolicy on A\.b.*'partners'.*'public'/s,
+    );
   });
 });

@@ -6,7 +6,13 @@ const policy = (name: string): CompiledPolicy => disabledPolicy(name);
 const defaults = policy('defaults');
 let order = 0;
 const route = (method: string, path: string, p = policy(`${method} ${path}`)): RouteEntry => ({
-  order: order++, method, path, policy: p, label: `${method} ${path}`, hosts: undefined, filterVersion: undefined,
+  order: order++,
+  method,
+  path,
+  policy: p,
+  label: `${method} ${path}`,
+  hosts: undefined,
+  filterVersion: undefined,
 });
 
 describe('PolicyTable', () => {

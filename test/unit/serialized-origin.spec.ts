@@ -40,7 +40,12 @@ describe('parseOriginRuleString (rules, at startup)', () => {
   });
 
   it('parses a subdomain pattern, port included', () => {
-    expect(parseOriginRuleString('https://*.example.com:8443')).toMatchObject({ kind: 'subdomains', scheme: 'https', domain: 'example.com', port: '8443' });
+    expect(parseOriginRuleString('https://*.example.com:8443')).toMatchObject({
+      kind: 'subdomains',
+      scheme: 'https',
+      domain: 'example.com',
+      port: '8443',
+    });
   });
 
   it.each([
@@ -60,7 +65,10 @@ describe('parseOriginRuleString (rules, at startup)', () => {
 });
 
 describe('isSubdomainOf', () => {
-  const pattern = parseOriginRuleString('https://*.app.example.com') as Extract<ReturnType<typeof parseOriginRuleString>, { kind: 'subdomains' }>;
+  const pattern = parseOriginRuleString('https://*.app.example.com') as Extract<
+    ReturnType<typeof parseOriginRuleString>,
+    { kind: 'subdomains' }
+  >;
   const check = (origin: string) => {
     const parsed = parseSerializedOrigin(origin);
     return parsed !== undefined && isSubdomainOf(parsed, pattern);

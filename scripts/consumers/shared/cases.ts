@@ -20,14 +20,19 @@ const EVIL = 'https://evil.example.net';
 export const cases: CorsCase[] = [
   {
     name: 'controller policy: actual GET from an allowed origin gets ACAO and credentials',
-    method: 'GET', path: '/orders', headers: { origin: A }, status: 200,
+    method: 'GET',
+    path: '/orders',
+    headers: { origin: A },
+    status: 200,
     expect: { 'access-control-allow-origin': A, 'access-control-allow-credentials': 'true' },
     vary: ['Origin'],
   },
   {
     name: 'handler policy: preflight for PATCH gets 204 and Allow-Methods PATCH only',
-    method: 'OPTIONS', path: '/orders/42',
-    headers: { origin: A, 'access-control-request-method': 'PATCH' }, status: 204,
+    method: 'OPTIONS',
+    path: '/orders/42',
+    headers: { origin: A, 'access-control-request-method': 'PATCH' },
+    status: 204,
     expect: {
       'access-control-allow-origin': A,
       'access-control-allow-credentials': 'true',
@@ -36,39 +41,59 @@ export const cases: CorsCase[] = [
   },
   {
     name: 'handler policy: actual PATCH from an allowed origin gets ACAO',
-    method: 'PATCH', path: '/orders/42', headers: { origin: A }, status: 200,
+    method: 'PATCH',
+    path: '/orders/42',
+    headers: { origin: A },
+    status: 200,
     expect: { 'access-control-allow-origin': A, 'access-control-allow-credentials': 'true' },
   },
   {
     name: 'controller policy: a refused origin gets no CORS header',
-    method: 'GET', path: '/orders', headers: { origin: EVIL }, status: 200,
+    method: 'GET',
+    path: '/orders',
+    headers: { origin: EVIL },
+    status: 200,
     expect: { 'access-control-allow-origin': null, 'access-control-allow-credentials': null },
     vary: ['Origin'],
   },
   {
     name: 'handler policy: a refused preflight gets no Allow-* header',
-    method: 'OPTIONS', path: '/orders/42',
-    headers: { origin: EVIL, 'access-control-request-method': 'PATCH' }, status: 204,
+    method: 'OPTIONS',
+    path: '/orders/42',
+    headers: { origin: EVIL, 'access-control-request-method': 'PATCH' },
+    status: 204,
     expect: { 'access-control-allow-origin': null, 'access-control-allow-methods': null },
   },
   {
     name: 'resolver: an origin the resolver trusts gets ACAO',
-    method: 'GET', path: '/partners', headers: { origin: DB }, status: 200,
+    method: 'GET',
+    path: '/partners',
+    headers: { origin: DB },
+    status: 200,
     expect: { 'access-control-allow-origin': DB, 'access-control-allow-credentials': null },
   },
   {
     name: 'resolver: the cached answer is used again',
-    method: 'GET', path: '/partners', headers: { origin: DB }, status: 200,
+    method: 'GET',
+    path: '/partners',
+    headers: { origin: DB },
+    status: 200,
     expect: { 'access-control-allow-origin': DB },
   },
   {
     name: 'resolver: an origin the resolver refuses gets no ACAO',
-    method: 'GET', path: '/partners', headers: { origin: EVIL }, status: 200,
+    method: 'GET',
+    path: '/partners',
+    headers: { origin: EVIL },
+    status: 200,
     expect: { 'access-control-allow-origin': null },
   },
   {
     name: 'module default (origin: false): no CORS header even for a listed origin',
-    method: 'GET', path: '/health', headers: { origin: A }, status: 200,
+    method: 'GET',
+    path: '/health',
+    headers: { origin: A },
+    status: 200,
     expect: { 'access-control-allow-origin': null },
   },
 ];
@@ -86,7 +111,12 @@ export function mismatches(c: CorsCase, status: number, header: (name: string) =
   }
   for (const token of c.vary ?? []) {
     const vary = header('vary') ?? '';
-    if (!vary.split(',').map((v) => v.trim().toLowerCase()).includes(token.toLowerCase())) {
+    if (
+      !vary
+        .split(',')
+        .map((v) => v.trim().toLowerCase())
+        .includes(token.toLowerCase())
+    ) {
       problems.push(`vary: ${JSON.stringify(vary)}, expected it to contain ${token}`);
     }
   }

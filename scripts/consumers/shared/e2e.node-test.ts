@@ -32,7 +32,10 @@ describe('nestjs-cors-policy from the packed tarball', () => {
     it(c.name, async () => {
       const response = await fetch(base + c.path, { method: c.method, headers: c.headers, redirect: 'manual' });
       await response.arrayBuffer();
-      assert.deepEqual(mismatches(c, response.status, (name) => response.headers.get(name)), []);
+      assert.deepEqual(
+        mismatches(c, response.status, (name) => response.headers.get(name)),
+        [],
+      );
     });
   }
 
