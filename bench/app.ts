@@ -1,0 +1,143 @@
+/**
+ * The app under test, identical in every variant except for how CORS is set up:
+ * GET /hello (small JSON), PATCH /items/:id, and generated controllers of 20 routes with
+ * parameters, registered FIRST so that Express walks real route layers before /hello.
+ */
+import 'reflect-metadata';
+import { Controller, Delete, Get, Injectable, Module, Patch, Post, Put, type INestApplication, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { CorsModule, type CorsOriginResolver } from '../lib/index.js';
+import { LOOKUP_DELAY_MS, THREE_ORIGINS, manyOrigins, type VariantSpec } from './shared.js';
+
+const ALLOWED = new Set(THREE_ORIGINS);
+
+/** Calls per origin of the resolver (the library must call it once per origin per TTL). */
+export const resolverCalls = new Map<string, number>();
+/** Calls of the `enableCors` origin callback (the `cors` package calls it on every request). */
+export const callbackCounter = { calls: 0 };
+
+function lookup(origin: string | undefined): Promise<boolean> {
+  // A database round trip: 1 ms, then the answer.
+  return new Promise((resolve) => setTimeout(() => resolve(origin !== undefined && ALLOWED.has(origin)), LOOKUP_DELAY_MS));
+}
+
+@Injectable()
+export class BenchOriginResolver implements CorsOriginResolver {
+  isOriginAllowed(origin: string): Promise<boolean> {
+    resolverCalls.set(origin, (resolverCalls.get(origin) ?? 0) + 1);
+    return lookup(origin);
+  }
+}
+
+/**
+ * What users write today with `app.enableCors()`: the `cors` package's callback form, one
+ * lookup per request. Written naively: it also looks up requests without `Origin`
+ * (the `cors` package calls it with `undefined` then).
+ */
+export function asyncOriginCallback(origin: string | undefined, callback: (error: Error | null, allow?: boolean) => void): void {
+  callbackCounter.calls++;
+  lookup(origin).then(
+    (allowed) => callback(null, allowed),
+    (error: Error) => callback(error),
+  );
+}
+
+@Controller()
+class HelloController {
+  @Get('hello')
+  hello() {
+    return { message: 'hello', ok: true };
+  }
+}
+
+@Controller('items')
+class ItemsController {
+  @Patch(':id')
+  update() {
+    return { updated: true };
+  }
+}
+
+type MethodDecoratorFactory = (path?: string | string[]) => MethodDecorator;
+
+/** Twenty routes with parameters, over several resources and methods. */
+const ROUTES: ReadonlyArray<readonly [MethodDecoratorFactory, string]> = [
+  [Get, 'users/:userId'],
+  [Put, 'users/:userId'],
+  [Delete, 'users/:userId'],
+  [Get, 'users/:userId/orders'],
+  [Post, 'users/:userId/orders'],
+  [Get, 'users/:userId/orders/:orderId'],
+  [Patch, 'users/:userId/orders/:orderId'],
+  [Get, 'products/:sku'],
+  [Get, 'products/:sku/reviews'],
+  [Get, 'products/:sku/reviews/:reviewId'],
+  [Delete, 'products/:sku/reviews/:reviewId'],
+  [Get, 'orgs/:org/projects'],
+  [Get, 'orgs/:org/projects/:project'],
+  [Get, 'orgs/:org/projects/:project/issues/:issue'],
+  [Patch, 'orgs/:org/projects/:project/issues/:issue'],
+  [Get, 'invoices/:year/:month'],
+  [Get, 'invoices/:year/:month/:number'],
+  [Post, 'search/:index'],
+  [Get, 'files/:bucket/:key'],
+  [Delete, 'sessions/:sessionId'],
+];
+
+/** A controller of 20 routes under `prefix` (applies Nest's decorators by hand). */
+function routesController(prefix: string, index: number): Type {
+  const GeneratedController = class {};
+  Object.defineProperty(GeneratedController, 'name', { value: `Generated${index}Controller` });
+  ROUTES.forEach(([decorator, path], i) => {
+    const name = `route${i}`;
+    Object.defineProperty(GeneratedController.prototype, name, {
+      value: function handler() {
+        return { route: i };
+      },
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+    decorator(path)(GeneratedController.prototype, name, Object.getOwnPropertyDescriptor(GeneratedController.prototype, name)!);
+  });
+  Controller(prefix)(GeneratedController);
+  return GeneratedController;
+}
+
+/** `routeCount` generated routes (a multiple of 20): one controller without prefix, then `/t1`, `/t2`... */
+export function generatedControllers(routeCount: number): Type[] {
+  const controllers: Type[] = [];
+  for (let i = 0; i * ROUTES.length < routeCount; i++) controllers.push(routesController(i === 0 ? '' : `t${i}`, i));
+  return controllers;
+}
+
+export interface BenchAppOptions {
+  readonly variant: VariantSpec;
+  /** Generated routes besides /hello and /items/:id. */
+  readonly routes: number;
+}
+
+/** Creates and initialises the app (not listening). */
+export async function createBenchApp({ variant, routes }: BenchAppOptions): Promise<INestApplication> {
+  const origins = variant.origins === 10_000 ? manyOrigins(10_000) : [...THREE_ORIGINS];
+  const imports = [];
+  const providers: Type[] = [];
+  if (variant.cors === 'lib') {
+    if (variant.origins === 'resolver') {
+      imports.push(CorsModule.forRoot({ origin: [BenchOriginResolver], credentials: true, maxAge: 600 }));
+      providers.push(BenchOriginResolver);
+    } else {
+      imports.push(CorsModule.forRoot({ origin: origins, credentials: true, maxAge: 600 }));
+    }
+  }
+
+  class BenchAppModule {}
+  Module({ imports, providers, controllers: [...generatedControllers(routes), HelloController, ItemsController] })(BenchAppModule);
+
+  const app = await NestFactory.create(BenchAppModule, { logger: false });
+  if (variant.cors === 'enableCors') {
+    app.enableCors({ origin: variant.origins === 'callback' ? asyncOriginCallback : origins, credentials: true, maxAge: 600 });
+  }
+  await app.init();
+  return app;
+}
