@@ -20,6 +20,10 @@ export interface CompiledPolicy {
   readonly allowedMethods: ReadonlySet<string>;
   /** `Access-Control-Allow-Headers`; `undefined` reflects the requested headers. */
   readonly allowHeaders: string | undefined;
+  /** `Vary` of a preflight answer: `Origin` unless `'*'`, and the requested headers when they are reflected. */
+  readonly preflightVary: string;
+  /** The same, with `Access-Control-Request-Method`, for paths whose routes use several policies. */
+  readonly preflightVaryByMethod: string;
   /** Lower-case allowed header names, for explanations; `undefined` when reflecting. */
   readonly allowedHeaderNames: ReadonlySet<string> | undefined;
   /** `Access-Control-Max-Age`, when set. */

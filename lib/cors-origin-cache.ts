@@ -71,16 +71,28 @@ export class CorsOriginCache {
    * caller and cached when it settles. `ask()` rejecting means "refuse, and do not cache".
    */
   lookup(resolver: object, origin: string, ask: () => Promise<boolean>): boolean | Promise<boolean> {
-    let state = this.byResolver.get(resolver);
-    if (state === undefined) this.byResolver.set(resolver, (state = new ResolverAnswers()));
+    return this.peek(resolver, origin) ?? this.askOnce(this.stateOf(resolver), origin, ask);
+  }
+
+  /**
+   * The cached answer for `origin`, or the lookup already under way; `undefined` when neither
+   * exists (then `lookup()` asks). Lets callers skip building the `ask` function on a hit.
+   */
+  peek(resolver: object, origin: string): boolean | Promise<boolean> | undefined {
+    const state = this.byResolver.get(resolver);
+    if (state === undefined) return undefined;
     const cached = state.answers.get(origin);
     if (cached !== undefined) {
       if (cached.expiresAt > Date.now()) return cached.allowed;
       state.answers.delete(origin);
     }
-    const pending = state.pending.get(origin);
-    if (pending !== undefined) return pending;
-    return this.askOnce(state, origin, ask);
+    return state.pending.get(origin);
+  }
+
+  private stateOf(resolver: object): ResolverAnswers {
+    let state = this.byResolver.get(resolver);
+    if (state === undefined) this.byResolver.set(resolver, (state = new ResolverAnswers()));
+    return state;
   }
 
   private askOnce(state: ResolverAnswers, origin: string, ask: () => Promise<boolean>): Promise<boolean> {

@@ -44,21 +44,27 @@ export interface CorsPolicyMapEntry {
  */
 @Injectable()
 export class CorsPolicyMap {
-  private entries: readonly CorsPolicyMapEntry[] = [];
+  private routes: readonly RouteEntry[] = [];
+  private entries: readonly CorsPolicyMapEntry[] | undefined;
 
   /** @internal Called once by the module when the policy table is built. */
   load(routes: readonly RouteEntry[]): void {
-    this.entries = routes.map((route) => describeRoute(route));
+    this.routes = routes;
+    this.entries = undefined;
   }
 
-  /** Every route, in the order Nest registers them. */
+  /** Every route, in the order Nest registers them. Built on first use; routes sharing a policy share its fields. */
   list(): readonly CorsPolicyMapEntry[] {
+    if (this.entries === undefined) {
+      const fieldsByPolicy = new Map<CompiledPolicy, Record<PolicyField, CorsPolicyMapField>>();
+      this.entries = this.routes.map((route) => describeRoute(route, fieldsByPolicy));
+    }
     return this.entries;
   }
 
   /** The map as a plain-text table, one line per route. */
   toTable(): string {
-    const rows = this.entries.map((entry) => [
+    const rows = this.list().map((entry) => [
       entry.method,
       entry.path,
       entry.handler,
@@ -71,12 +77,22 @@ export class CorsPolicyMap {
   }
 }
 
-function describeRoute(route: RouteEntry): CorsPolicyMapEntry {
+function describeRoute(
+  route: RouteEntry,
+  fieldsByPolicy: Map<CompiledPolicy, Record<PolicyField, CorsPolicyMapField>>,
+): CorsPolicyMapEntry {
   const { policy } = route;
   const base = { method: route.method, path: route.path, handler: route.label };
   if (!policy.enabled) return { ...base, enabled: false, disabledBy: policy.describedAs };
-  const fields = Object.fromEntries(POLICY_FIELDS.map((field) => [field, describePolicyField(policy, field)]));
-  return { ...base, enabled: true, fields: fields as Record<PolicyField, CorsPolicyMapField> };
+  let fields = fieldsByPolicy.get(policy);
+  if (fields === undefined) {
+    fields = Object.fromEntries(POLICY_FIELDS.map((field) => [field, describePolicyField(policy, field)])) as Record<
+      PolicyField,
+      CorsPolicyMapField
+    >;
+    fieldsByPolicy.set(policy, fields);
+  }
+  return { ...base, enabled: true, fields };
 }
 
 function describePolicyField(policy: CompiledPolicy, field: PolicyField): CorsPolicyMapField {

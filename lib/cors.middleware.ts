@@ -3,7 +3,7 @@ import { BadRequestException, ForbiddenException, type VersioningOptions } from 
 import type { CompiledPolicy } from './compiled-policy.js';
 import type { CorsRequest } from './cors-request.interface.js';
 import type { RefusalExplainer } from './cors-refusal.js';
-import { isToken, parseRequestedHeaders } from './header-tokens.js';
+import { isRequestedHeaderList, isToken, parseRequestedHeaders } from './header-tokens.js';
 import { matchesVersionFilter } from './nest-routes.js';
 import { matchOrigin } from './origin-matcher.js';
 import type { PolicyTable, RouteEntry } from './policy-table.js';
@@ -139,11 +139,11 @@ export class CorsMiddleware {
     const entry = isToken(requestedMethod) ? findEntry(runtime, match.entries, req, requestedMethod, false) : undefined;
     const policy = entry?.policy ?? runtime.table.defaults;
     if (!policy.enabled) return next();
-    if (match.policyDependsOnMethod) appendVary(res, 'Access-Control-Request-Method');
-    if (policy.allowHeaders === undefined) appendVary(res, 'Access-Control-Request-Headers');
-    const route = entry?.label ?? `${requestedMethod} ${req.url}`;
+    const varyFields = match.policyDependsOnMethod ? policy.preflightVaryByMethod : policy.preflightVary;
+    if (varyFields !== '') appendVary(res, varyFields);
+    // Only explanations need the route's name.
+    const route = runtime.explainer === undefined ? '' : (entry?.label ?? `${requestedMethod} ${req.url}`);
     if (policy.wildcard) return this.answerPreflight(runtime, policy, '*', route, preflight, req, res, next);
-    appendVary(res, 'Origin');
     const decision = matchOrigin(policy.origins, origin, req);
     if (decision === true) return this.answerPreflight(runtime, policy, origin, route, preflight, req, res, next);
     if (decision === false) return this.refusePreflight(runtime, policy, origin, route, req, res, next);
@@ -212,7 +212,7 @@ function allowActual(res: ServerResponse, policy: CompiledPolicy, origin: string
 function reflectableHeaders(req: CorsRequest): string | undefined {
   const requested = req.headers['access-control-request-headers'];
   if (requested === undefined) return undefined;
-  return parseRequestedHeaders(requested) === undefined ? undefined : requested;
+  return isRequestedHeaderList(requested) ? requested : undefined;
 }
 
 function endPreflight(res: ServerResponse, status: number): void {

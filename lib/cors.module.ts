@@ -6,6 +6,7 @@ import { CorsMiddleware } from './cors.middleware.js';
 import { CorsOriginCache } from './cors-origin-cache.js';
 import { CorsPolicyMap } from './cors-policy-map.js';
 import { CorsPolicyExplorer } from './cors-policy.explorer.js';
+import { keepCorsVaryOn } from './vary.js';
 
 /**
  * Per-route CORS. Import it once in the app module; it installs its own middleware on
@@ -47,6 +48,9 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
     const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
     if (this.installed || adapter === undefined) return;
     adapter.use(this.middleware.use);
+    // Express gives every response the app's `response` prototype: keep CORS Vary fields there once.
+    const responsePrototype = adapter.getInstance<{ response?: object } | undefined>()?.response;
+    if (responsePrototype !== undefined) keepCorsVaryOn(responsePrototype);
     this.installed = true;
   }
 }

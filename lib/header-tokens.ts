@@ -14,6 +14,11 @@ export function splitList(value: string | readonly string[]): string[] {
 /** A comma-separated list of tokens with optional whitespace (`Access-Control-Request-Headers`). */
 const TOKEN_LIST = /^[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*,[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*[ \t]*$/;
 
+/** Whether `Access-Control-Request-Headers` is a well-formed list (one regex, no allocation). */
+export function isRequestedHeaderList(value: string): boolean {
+  return TOKEN_LIST.test(value) || /^[ \t]*$/.test(value);
+}
+
 /**
  * Parses `Access-Control-Request-Headers` into lower-case names; `undefined` when it is not a
  * list of tokens (so that nothing malformed is ever reflected). An empty value is an empty list.

@@ -77,12 +77,15 @@ export function createDynamicCheckFactory(
       return () => false;
     }
     const failures = new FailureLog(logger, `Resolver ${type.name}`);
+    const describe = () => `Resolver ${type.name}`;
+    // A cached answer is returned synchronously, without building the lookup.
     return (origin, request) =>
+      cache.peek(type, origin) ??
       cache.lookup(type, origin, () =>
         withTimeout(
           Promise.resolve().then(() => resolver.isOriginAllowed(origin, request)),
           timeoutMs,
-          () => `Resolver ${type.name}`,
+          describe,
         ).then(
           (allowed) => allowed === true,
           (error: unknown) => {

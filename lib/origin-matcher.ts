@@ -35,7 +35,14 @@ export function matchOrigin(rules: OriginRuleSet, origin: string, request: CorsR
   return rules.dynamic.length === 0 ? false : matchDynamic(rules.dynamic, origin, request);
 }
 
-async function matchDynamic(checks: readonly DynamicOriginCheck[], origin: string, request: CorsRequest): Promise<boolean> {
-  for (const check of checks) if ((await check(origin, request)) === true) return true;
+/** Asks the dynamic checks in order; stays synchronous as long as they answer synchronously (cached resolvers). */
+function matchDynamic(checks: readonly DynamicOriginCheck[], origin: string, request: CorsRequest, start = 0): boolean | Promise<boolean> {
+  for (let index = start; index < checks.length; index++) {
+    const answer = checks[index](origin, request);
+    if (answer === true) return true;
+    if (answer !== false) {
+      return answer.then((allowed) => (allowed === true ? true : matchDynamic(checks, origin, request, index + 1)));
+    }
+  }
   return false;
 }

@@ -31,6 +31,8 @@ export function disabledPolicy(describedAs: string): CompiledPolicy {
     allowMethods: '',
     allowedMethods: new Set(),
     allowHeaders: undefined,
+    preflightVary: '',
+    preflightVaryByMethod: '',
     allowedHeaderNames: undefined,
     maxAge: undefined,
     preflightContinue: false,
@@ -125,6 +127,7 @@ export function compilePolicy(
     allowMethods: joinHeaderValue(options.methods ?? CORS_PACKAGE_DEFAULTS.methods) ?? '',
     allowedMethods: new Set(methods),
     allowHeaders: reflectHeaders ? undefined : (joinHeaderValue(allowedHeaders) ?? ''),
+    ...preflightVaryFields(wildcard, reflectHeaders),
     allowedHeaderNames: reflectHeaders ? undefined : new Set(headerNames.map((name) => name.toLowerCase())),
     maxAge: options.maxAge === undefined ? undefined : String(options.maxAge),
     preflightContinue: options.preflightContinue === true,
@@ -133,6 +136,12 @@ export function compilePolicy(
     options,
     sources,
   };
+}
+
+/** The `Vary` fields of a preflight answer, computed once. */
+function preflightVaryFields(wildcard: boolean, reflectHeaders: boolean) {
+  const fields = [...(reflectHeaders ? ['Access-Control-Request-Headers'] : []), ...(wildcard ? [] : ['Origin'])];
+  return { preflightVary: fields.join(', '), preflightVaryByMethod: ['Access-Control-Request-Method', ...fields].join(', ') };
 }
 
 /** The header value the `cors` package would send: arrays joined with ',', strings as written. */
@@ -278,6 +287,9 @@ function warnAboutSchemeDowngrade(
   problem: ProblemMaker,
   report: CompileReport,
 ): void {
+  // Most lists have no http: rule at all: nothing to compare then (10,000 origins stay cheap).
+  const hasPlainHttp = subdomains.some((pattern) => pattern.scheme === 'http') || [...exact].some((origin) => origin.startsWith('http://'));
+  if (!hasPlainHttp) return;
   const parsed = [...exact].map(parseSerializedOrigin).filter((origin) => origin !== undefined);
   const secureHosts = new Set(parsed.filter((origin) => origin.scheme === 'https').map((origin) => origin.host));
   const securePatterns = subdomains.filter((pattern) => pattern.scheme === 'https');

@@ -41,6 +41,8 @@ const SUBDOMAIN_PREFIX = '*.';
 /** Parses an origin rule string (`https://app.example.com`, `https://*.example.com`, `null`). */
 export function parseOriginRuleString(rule: string): OriginRuleString | OriginRuleProblem {
   if (rule === 'null') return { kind: 'null' };
+  // Already written as browsers send it: the common case, one regex.
+  if (parseSerializedOrigin(rule) !== undefined) return { kind: 'exact', origin: rule };
   const schemeEnd = rule.indexOf('://');
   if (schemeEnd <= 0) {
     return { problem: `"${rule}" has no scheme`, fix: `write the full origin, e.g. "https://${rule.replace(/^\/+/, '')}"` };

@@ -1,44 +1,56 @@
 import { ServerResponse } from 'node:http';
 import vary from 'vary';
 
-const VARY_STATE = Symbol('nestjs-cors-policy:vary');
+/** The `Vary` fields this library adds: a handler's own `Vary` must not drop them. */
+const CORS_VARY_FIELDS = /^(?:origin|access-control-request-method|access-control-request-headers)$/i;
+/** Marks a response prototype whose `setHeader` already keeps the CORS fields. */
+const KEEPS_CORS_VARY = Symbol('nestjs-cors-policy:keeps-vary');
 
-interface VaryState {
-  /** The response's own `setHeader`, called for every header. */
-  readonly setHeader: ServerResponse['setHeader'];
-  /** The fields this library added, kept whatever `Vary` is set to later. */
-  fields: string;
-}
-
-type VaryingResponse = ServerResponse & { [VARY_STATE]?: VaryState };
+type SetHeader = ServerResponse['setHeader'];
+type MarkedResponse = ServerResponse & { [KEEPS_CORS_VARY]?: true };
 
 /**
- * Appends `field` to the response's `Vary` and keeps it there: a handler that later sets its
- * own `Vary` (`@Header('Vary', 'Accept')`, `res.setHeader('Vary', ...)`) gets it appended
- * instead of losing it, which would let a shared cache serve one origin's answer to another.
+ * Makes every response of an app keep the CORS fields of `Vary` when a handler sets its own
+ * `Vary` later (`@Header('Vary', 'Accept')`, `res.setHeader('Vary', ...)`): dropping `Origin`
+ * would let a shared cache serve one origin's answer to another. Installed once on the app's
+ * response prototype (Express's `app.response`), so requests pay nothing for it.
  */
-export function appendVary(res: ServerResponse, field: string): void {
-  const response = res as VaryingResponse;
-  // The common case (no Vary yet) needs no parsing.
-  if (response.getHeader('Vary') === undefined) response.setHeader('Vary', field);
-  else vary(res, field);
-  const state = response[VARY_STATE];
-  if (state === undefined) {
-    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with `.call(this)` in setHeaderKeepingVary
-    response[VARY_STATE] = { setHeader: response.setHeader, fields: field };
-    response.setHeader = setHeaderKeepingVary;
-  } else {
-    state.fields = `${state.fields}, ${field}`;
-  }
+export function keepCorsVaryOn(responsePrototype: object): void {
+  const target = responsePrototype as MarkedResponse;
+  if (Object.prototype.hasOwnProperty.call(target, KEEPS_CORS_VARY)) return;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with `.call(this)` below
+  const inherited: SetHeader = target.setHeader;
+  Object.defineProperty(target, KEEPS_CORS_VARY, { value: true });
+  Object.defineProperty(target, 'setHeader', {
+    configurable: true,
+    writable: true,
+    value: function setHeaderKeepingCorsVary(this: ServerResponse, name: string, value: number | string | readonly string[]) {
+      return inherited.call(this, name, isVary(name) ? withCorsFieldsOf(this.getHeader('Vary'), value) : value);
+    },
+  });
 }
 
-function setHeaderKeepingVary(this: VaryingResponse, name: string, value: number | string | readonly string[]) {
-  const state = this[VARY_STATE];
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with `.call(this)` below
-  const setHeader = state?.setHeader ?? ServerResponse.prototype.setHeader;
-  if (state !== undefined && name.length === 4 && name.toLowerCase() === 'vary') {
-    const text = Array.isArray(value) ? value.join(', ') : String(value);
-    return setHeader.call(this, name, vary.append(text, state.fields));
-  }
-  return setHeader.call(this, name, value);
+/** Appends `fields` (one field or a comma-separated list) to the response's `Vary`, and keeps them there. */
+export function appendVary(res: ServerResponse, fields: string): void {
+  const response = res as MarkedResponse;
+  // The common case (no Vary yet) needs no parsing.
+  if (response.getHeader('Vary') === undefined) response.setHeader('Vary', fields);
+  else vary(res, fields);
+  // A platform whose responses do not share a prototype with the app: keep them per response.
+  if (response[KEEPS_CORS_VARY] !== true) keepCorsVaryOn(response);
+}
+
+function isVary(name: string): boolean {
+  return name.length === 4 && name.toLowerCase() === 'vary';
+}
+
+/** The new `Vary` value, with the CORS fields of the current one appended. */
+function withCorsFieldsOf(current: ReturnType<ServerResponse['getHeader']>, value: number | string | readonly string[]) {
+  if (current === undefined) return value;
+  const kept = String(current)
+    .split(',')
+    .map((field) => field.trim())
+    .filter((field) => CORS_VARY_FIELDS.test(field));
+  if (kept.length === 0) return value;
+  return vary.append(Array.isArray(value) ? value.join(', ') : String(value), kept);
 }
