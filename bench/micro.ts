@@ -10,6 +10,7 @@
  * Real `IncomingMessage`/`ServerResponse` objects without a socket; every call gets a fresh
  * response (as every request does), so its allocation is in every figure alike.
  */
+import { keepCorsVaryOn } from '../lib/vary.js';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import cors from 'cors';
@@ -176,6 +177,8 @@ const CASES: ReadonlyArray<readonly [ScenarioName, string]> = [
 
 async function libraryGroup(group: 'lib-3' | 'lib-10k' | 'lib-resolver'): Promise<MicroRow[]> {
   const app: INestApplication = await createBenchApp({ variant: variantByName(group), routes: 20 });
+  // CorsModule prepares the app's response prototype once (lib/vary.ts); do the same for the stand-in prototype.
+  keepCorsVaryOn(APP_RESPONSE);
   try {
     const instance = app.get(CorsMiddleware, { strict: false });
     const middleware = instance.use as unknown as Middleware;
