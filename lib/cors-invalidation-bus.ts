@@ -1,3 +1,4 @@
+import { BurstLog } from './burst-log.js';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
 import type { CorsOriginCache } from './cors-origin-cache.js';
@@ -66,8 +67,7 @@ export class CorsCacheInvalidator {
   private subscribedOnce = false;
   /** When the current outage started (its first report), `undefined` while connected. */
   private downSince: number | undefined;
-  private lastIgnoredLogAt = -Infinity;
-  private ignoredSinceLog = 0;
+  private readonly ignoredMessages = new BurstLog(IGNORED_BURST_MS);
 
   constructor(
     private readonly cache: Pick<CorsOriginCache, 'invalidate' | 'invalidateAll'>,
@@ -125,15 +125,10 @@ export class CorsCacheInvalidator {
   }
 
   private reportIgnored(problem: string): void {
-    const now = Date.now();
-    if (now - this.lastIgnoredLogAt < IGNORED_BURST_MS) {
-      this.ignoredSinceLog++;
-      return;
-    }
-    const more = this.ignoredSinceLog > 0 ? ` (${this.ignoredSinceLog} more ignored since the last report)` : '';
-    this.ignoredSinceLog = 0;
-    this.lastIgnoredLogAt = now;
-    this.logger.warn(`${this.name}: ignored a message that is ${problem}; nothing was invalidated${more}`);
+    this.ignoredMessages.record((suppressed) => {
+      const more = suppressed > 0 ? ` (${suppressed} more ignored since the last report)` : '';
+      this.logger.warn(`${this.name}: ignored a message that is ${problem}; nothing was invalidated${more}`);
+    });
   }
 }
 

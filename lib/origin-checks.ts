@@ -1,3 +1,4 @@
+import { BurstLog } from './burst-log.js';
 import type { Logger } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
 import type { CorsOriginFunction } from './cors-policy-options.interface.js';
@@ -12,8 +13,7 @@ const FAILURE_BURST_MS = 10_000;
 
 /** Logs the first failure of a burst and how many followed, never one line per request. */
 class FailureLog {
-  private lastLoggedAt = -Infinity;
-  private suppressed = 0;
+  private readonly burst = new BurstLog(FAILURE_BURST_MS);
 
   constructor(
     private readonly logger: Logger,
@@ -21,16 +21,11 @@ class FailureLog {
   ) {}
 
   record(error: unknown): void {
-    const now = Date.now();
-    if (now - this.lastLoggedAt < FAILURE_BURST_MS) {
-      this.suppressed++;
-      return;
-    }
-    const more = this.suppressed > 0 ? ` (${this.suppressed} more failures since the last report)` : '';
-    this.suppressed = 0;
-    this.lastLoggedAt = now;
-    const cause = error instanceof Error ? error.message : String(error);
-    this.logger.error(`${this.name} failed, the origin is refused (fail closed): ${cause}${more}`);
+    this.burst.record((suppressed) => {
+      const more = suppressed > 0 ? ` (${suppressed} more failures since the last report)` : '';
+      const cause = error instanceof Error ? error.message : String(error);
+      this.logger.error(`${this.name} failed, the origin is refused (fail closed): ${cause}${more}`);
+    });
   }
 }
 
