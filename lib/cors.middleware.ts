@@ -61,8 +61,7 @@ export class CorsMiddleware {
     if (req.method === 'OPTIONS' && origin !== undefined && requestedMethod !== undefined) {
       return this.preflight(runtime, req, res, next, { origin, method: requestedMethod });
     }
-    const { entries } = runtime.table.match(req.url ?? '/');
-    const entry = findEntry(runtime, entries, req, req.method ?? 'GET', true);
+    const entry = findActualEntry(runtime, req);
     this.actual(runtime, entry?.policy ?? runtime.table.defaults, entry?.label, req, res, next);
   };
 
@@ -74,8 +73,7 @@ export class CorsMiddleware {
     const runtime = this.runtime;
     const origin = req.headers.origin;
     if (runtime === undefined || origin === undefined) return false;
-    const { entries } = runtime.table.match(req.url ?? '/');
-    const policy = findEntry(runtime, entries, req, req.method ?? 'GET', true)?.policy ?? runtime.table.defaults;
+    const policy = findActualEntry(runtime, req)?.policy ?? runtime.table.defaults;
     if (!policy.enabled) return false;
     return policy.wildcard || matchOrigin(policy.origins, origin, req) === true;
   }
@@ -220,6 +218,11 @@ function endPreflight(res: ServerResponse, status: number): void {
   res.statusCode = status;
   res.setHeader('Content-Length', '0');
   res.end();
+}
+
+/** The route an actual (non-preflight) request reaches; `undefined` when the module defaults apply. */
+function findActualEntry(runtime: CorsRuntime, req: CorsRequest): RouteEntry | undefined {
+  return findEntry(runtime, runtime.table.match(req.url ?? '/').entries, req, req.method ?? 'GET', true);
 }
 
 /** The first route (in registration order) that Nest would run for this request. */
