@@ -24,9 +24,9 @@ import {
   type INestApplication,
 } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
 import { IsInt, IsString, Min } from 'class-validator';
 import request from 'supertest';
+import { APP_KINDS } from './support/apps.js';
 import { CorsModule, CorsPolicy } from '../lib/index.js';
 
 const ALLOWED = 'https://app.example.com';
@@ -139,44 +139,11 @@ interface AppKind {
   readonly create: () => Promise<INestApplication>;
 }
 
-const kinds: AppKind[] = [
-  {
-    name: 'Test.createTestingModule app, guard from APP_GUARD',
-    create: async () => {
-      const moduleRef = await Test.createTestingModule({ imports: [AppGuardModule] }).compile();
-      const app = moduleRef.createNestApplication({ logger: false });
-      await app.init();
-      return app;
-    },
-  },
-  {
-    name: 'Test.createTestingModule app, guard from app.useGlobalGuards',
-    create: async () => {
-      const moduleRef = await Test.createTestingModule({ imports: [PlainModule] }).compile();
-      const app = moduleRef.createNestApplication({ logger: false });
-      app.useGlobalGuards(new RequireAuthorizationGuard());
-      await app.init();
-      return app;
-    },
-  },
-  {
-    name: 'NestFactory.create app, guard from APP_GUARD',
-    create: async () => {
-      const app = await NestFactory.create(AppGuardModule, { logger: false });
-      await app.listen(0, '127.0.0.1');
-      return app;
-    },
-  },
-  {
-    name: 'NestFactory.create app, guard from app.useGlobalGuards',
-    create: async () => {
-      const app = await NestFactory.create(PlainModule, { logger: false });
-      app.useGlobalGuards(new RequireAuthorizationGuard());
-      await app.listen(0, '127.0.0.1');
-      return app;
-    },
-  },
-];
+const useGuard = (app: INestApplication) => app.useGlobalGuards(new RequireAuthorizationGuard());
+const kinds: AppKind[] = APP_KINDS.flatMap(({ name, create }) => [
+  { name: `${name}, guard from APP_GUARD`, create: () => create(AppGuardModule) },
+  { name: `${name}, guard from app.useGlobalGuards`, create: () => create(PlainModule, useGuard) },
+]);
 
 describe.each(kinds)('$name', ({ create }) => {
   let app: INestApplication;

@@ -7,10 +7,9 @@
  * Vary is compared as a set of lower-case tokens (plus an explicit duplicate check).
  */
 import { Controller, Get, Header, Module, Patch, Res, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
 import type { Response } from 'express';
 import request from 'supertest';
+import { APP_KINDS } from './support/apps.js';
 import { CorsModule, CorsPolicy } from '../lib/index.js';
 
 const ALLOWED = 'https://app.example.com';
@@ -160,25 +159,7 @@ interface AppKind {
   readonly create: () => Promise<INestApplication>;
 }
 
-const kinds: AppKind[] = [
-  {
-    name: 'Test.createTestingModule app',
-    create: async () => {
-      const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-      const app = moduleRef.createNestApplication({ logger: false });
-      await app.init();
-      return app;
-    },
-  },
-  {
-    name: 'NestFactory.create app',
-    create: async () => {
-      const app = await NestFactory.create(AppModule, { logger: false });
-      await app.listen(0, '127.0.0.1');
-      return app;
-    },
-  },
-];
+const kinds: AppKind[] = APP_KINDS.map(({ name, create }) => ({ name, create: () => create(AppModule) }));
 
 describe.each(kinds)('Vary ($name)', ({ create }) => {
   let app: INestApplication;
