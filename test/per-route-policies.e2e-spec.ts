@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Delete, Get, Module, Patch, Post, Put, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
+import { corsHeaders, varyOf } from './support/headers.js';
 import { CorsConfigurationError, CorsModule, CorsPolicy } from '../lib/index.js';
 
 const APP = 'https://app.example.com';
@@ -17,22 +18,6 @@ const EVIL = 'https://evil.example.net';
 
 /** What `cors` sends as `Access-Control-Allow-Methods` when `methods` is unset. */
 const CORS_PACKAGE_METHODS = 'GET,HEAD,PUT,PATCH,POST,DELETE';
-
-/** Every `Access-Control-*` header of a response, so that `toEqual` pins values and absences at once. */
-function corsHeaders(res: request.Response): Record<string, string> {
-  return Object.fromEntries(Object.entries(res.headers as Record<string, string>).filter(([name]) => name.startsWith('access-control-')));
-}
-
-/** The `Vary` field names of a response, lower case (empty when there is no `Vary`). */
-function varyOf(res: request.Response): string[] {
-  const value = res.headers.vary as string | undefined;
-  return value === undefined
-    ? []
-    : value
-        .split(',')
-        .map((field) => field.trim().toLowerCase())
-        .filter(Boolean);
-}
 
 /* ---------------------------------------------------------------- the app */
 

@@ -28,6 +28,7 @@ import {
 import { RouterModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
+import { corsHeaders, varyOf } from './support/headers.js';
 import { CorsModule, CorsPolicy, type CorsPolicyOptions } from '../lib/index.js';
 
 const APP = 'https://app.example.com';
@@ -54,20 +55,6 @@ function preflightAnswer(name: string, maxAge: number, methods = 'GET,HEAD,PUT,P
 /** What an actual request answered with `policy(name, ...)` carries. */
 function actualAnswer(name: string) {
   return { 'access-control-allow-origin': APP, 'access-control-expose-headers': `X-Policy-${name}` };
-}
-
-function corsHeaders(res: request.Response): Record<string, string> {
-  return Object.fromEntries(Object.entries(res.headers as Record<string, string>).filter(([name]) => name.startsWith('access-control-')));
-}
-
-function varyOf(res: request.Response): string[] {
-  const value = res.headers.vary as string | undefined;
-  return value === undefined
-    ? []
-    : value
-        .split(',')
-        .map((field) => field.trim().toLowerCase())
-        .filter(Boolean);
 }
 
 async function boot(
