@@ -8,14 +8,14 @@ import { CorsMiddleware, type StrictRuntime } from './cors.middleware.js';
 import { parseOriginRuleString } from './serialized-origin.js';
 import { CorsModuleShape, CorsPolicyShape, checkShape } from './cors-options.schema.js';
 import { CorsOriginCache } from './cors-origin-cache.js';
-import type { CorsModuleOptions, CorsPolicyArgument } from './cors-policy-options.interface.js';
+import type { CorsModuleOptions } from './cors-policy-options.interface.js';
 import { CorsPolicy } from './cors-policy.decorator.js';
 import { CorsPolicyMap } from './cors-policy-map.js';
 import { RefusalExplainer } from './cors-refusal.js';
 import { discoverRoutes, readRoutingConfig, sortBySpecificity } from './nest-routes.js';
 import { createDynamicCheckFactory } from './origin-checks.js';
 import { compilePolicy, type CompileReport, type DynamicCheckFactory } from './policy-compiler.js';
-import { declarePolicy, mergePolicy, type DeclaredPolicy, type MergedPolicy } from './policy-merge.js';
+import { declarePolicy, mergePolicy, type DeclaredPolicy, type MergedPolicy, type PolicyLevel } from './policy-merge.js';
 import { PolicyTable, type RouteEntry } from './policy-table.js';
 
 export const MODULE_DEFAULTS_LABEL = 'CorsModule.forRoot (module defaults)';
@@ -52,13 +52,13 @@ export class CorsPolicyExplorer implements OnModuleInit {
     const named = this.declareNamedPolicies(report);
     const defaults: MergedPolicy = declarePolicy(this.options, MODULE_DEFAULTS_LABEL);
     const compile = memoizedCompiler(defaults, named, toDynamicCheck, report);
-    const defaultPolicy = compile(undefined, undefined, '', '');
+    const defaultPolicy = compile({ argument: undefined, declaredAt: '' }, { argument: undefined, declaredAt: '' });
     const entries: RouteEntry[] = [];
     for (const route of discoverRoutes(this.discovery.getControllers(), routing, this.scanner)) {
       const label = `${route.controller.name}.${route.handlerName}`;
-      const controllerArgument = this.readDecorator(route.controller, `@CorsPolicy on ${route.controller.name}`, report);
-      const handlerArgument = this.readDecorator(route.handler, `@CorsPolicy on ${label}`, report);
-      const policy = compile(controllerArgument, handlerArgument, route.controller.name, label);
+      const controllerLevel = this.readLevel(route.controller, `@CorsPolicy on ${route.controller.name}`, report);
+      const handlerLevel = this.readLevel(route.handler, `@CorsPolicy on ${label}`, report);
+      const policy = compile(controllerLevel, handlerLevel);
       const hosts = route.host === undefined ? undefined : compileHosts(route.host);
       for (const path of route.paths) {
         entries.push({ order: entries.length, method: route.method, path, policy, label, hosts, filterVersion: route.filterVersion });
@@ -90,19 +90,20 @@ export class CorsPolicyExplorer implements OnModuleInit {
 
   private readonly checkedDecorators = new WeakSet();
 
-  private readDecorator(target: Function, declaredAt: string, report: CompileReport): CorsPolicyArgument | undefined {
+  /** The `@CorsPolicy` of a controller or handler, with where it is declared. */
+  private readLevel(target: Function, declaredAt: string, report: CompileReport): PolicyLevel {
     // Typed, but written by users in plain JavaScript too: check what is really there.
     const argument = this.reflector.get(CorsPolicy, target) as unknown;
-    if (argument === undefined || argument === false || typeof argument === 'string') return argument;
+    if (argument === undefined || argument === false || typeof argument === 'string') return { argument, declaredAt };
     if (typeof argument !== 'object' || argument === null) {
       report.errors.push(invalidArgument(declaredAt));
-      return undefined;
+      return { argument: undefined, declaredAt };
     }
     if (!this.checkedDecorators.has(argument)) {
       this.checkedDecorators.add(argument);
       report.errors.push(...checkShape(CorsPolicyShape, argument, declaredAt));
     }
-    return argument;
+    return { argument, declaredAt };
   }
 }
 
@@ -141,34 +142,17 @@ function memoizedCompiler(
   report: CompileReport,
 ) {
   const compiled = new Map<unknown, Map<unknown, CompiledPolicy>>();
-  return (
-    controllerArgument: CorsPolicyArgument | undefined,
-    handlerArgument: CorsPolicyArgument | undefined,
-    controller: string,
-    handler: string,
-  ): CompiledPolicy => {
+  return (controller: PolicyLevel, handler: PolicyLevel): CompiledPolicy => {
     // Handlers without a decorator share their controller's policy (and the defaults, their module's).
-    const handlerKey = handlerArgument ?? NO_DECORATOR;
-    const controllerKey = controllerArgument ?? NO_DECORATOR;
+    const handlerKey = handler.argument ?? NO_DECORATOR;
+    const controllerKey = controller.argument ?? NO_DECORATOR;
     let byHandler = compiled.get(controllerKey);
     if (byHandler === undefined) compiled.set(controllerKey, (byHandler = new Map<unknown, CompiledPolicy>()));
     const known = byHandler.get(handlerKey);
     if (known !== undefined) return known;
-    const merged = mergePolicy(
-      defaults,
-      named,
-      [
-        { argument: controllerArgument, declaredAt: `@CorsPolicy on ${controller}` },
-        { argument: handlerArgument, declaredAt: `@CorsPolicy on ${handler}` },
-      ],
-      report.errors,
-    );
-    const describedAs =
-      handlerArgument !== undefined
-        ? `@CorsPolicy on ${handler}`
-        : controllerArgument !== undefined
-          ? `@CorsPolicy on ${controller}`
-          : MODULE_DEFAULTS_LABEL;
+    const merged = mergePolicy(defaults, named, [controller, handler], report.errors);
+    // The most specific level that declares something names the policy.
+    const describedAs = [handler, controller].find((level) => level.argument !== undefined)?.declaredAt ?? MODULE_DEFAULTS_LABEL;
     const policy = compilePolicy(merged, describedAs, toDynamicCheck, report);
     byHandler.set(handlerKey, policy);
     return policy;

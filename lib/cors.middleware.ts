@@ -279,7 +279,7 @@ function describeMalformedPreflight(req: CorsRequest, { origin, method: requeste
   if (origin !== 'null' && parseSerializedOrigin(origin) === undefined) return 'Origin is not a serialized origin';
   if (!isToken(requestedMethod)) return 'Access-Control-Request-Method is not a method';
   const requestedHeaders = req.headers['access-control-request-headers'];
-  if (requestedHeaders !== undefined && parseRequestedHeaders(requestedHeaders) === undefined) {
+  if (requestedHeaders !== undefined && !isRequestedHeaderList(requestedHeaders)) {
     return 'Access-Control-Request-Headers is not a list of header names';
   }
   return undefined;

@@ -64,7 +64,7 @@ export function compilePolicy(
   const credentials = options.credentials === true;
   const rules = Array.isArray(origin) ? origin : [origin];
   const wildcard = rules.length === 1 && rules[0] === '*';
-  const origins = compileOriginRules(rules, { where: where('origin'), credentials, toDynamicCheck, report, problem });
+  const origins = compileOriginRules(rules, { where: where('origin'), toDynamicCheck, report, problem });
 
   if (wildcard && credentials) {
     report.errors.push(
@@ -172,7 +172,6 @@ function checkTokens(field: PolicyField, value: string | readonly string[], repo
 
 interface OriginContext {
   readonly where: string;
-  readonly credentials: boolean;
   readonly toDynamicCheck: DynamicCheckFactory;
   readonly report: CompileReport;
   readonly problem: ProblemMaker;
