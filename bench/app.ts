@@ -4,6 +4,7 @@
  * parameters, registered FIRST so that Express walks real route layers before /hello.
  */
 import 'reflect-metadata';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Delete, Get, Injectable, Module, Patch, Post, Put, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CorsModule, type CorsOriginResolver } from '../lib/index.js';
@@ -40,6 +41,37 @@ export function asyncOriginCallback(origin: string | undefined, callback: (error
     (allowed) => callback(null, allowed),
     (error: Error) => callback(error),
   );
+}
+
+/**
+ * The floor: the headers every CORS variant sends in these scenarios, set by the shortest
+ * middleware that can send them (a `Set` lookup and `setHeader` calls; no route table, no
+ * explanations, no protection of `Vary`). What is left between it and no CORS is the price of
+ * the headers themselves, which no CORS implementation can avoid.
+ */
+function floorMiddleware(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  const origin = req.headers.origin;
+  if (req.method === 'OPTIONS' && origin !== undefined && req.headers['access-control-request-method'] !== undefined) {
+    res.setHeader('Vary', 'Access-Control-Request-Headers, Origin');
+    if (ALLOWED.has(origin)) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+      res.setHeader('Access-Control-Allow-Methods', 'GET,HEAD,PUT,PATCH,POST,DELETE');
+      const requested = req.headers['access-control-request-headers'];
+      if (requested !== undefined) res.setHeader('Access-Control-Allow-Headers', requested);
+      res.setHeader('Access-Control-Max-Age', '600');
+    }
+    res.statusCode = 204;
+    res.setHeader('Content-Length', '0');
+    res.end();
+    return;
+  }
+  res.setHeader('Vary', 'Origin');
+  if (origin !== undefined && ALLOWED.has(origin)) {
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Access-Control-Allow-Credentials', 'true');
+  }
+  next();
 }
 
 @Controller()
@@ -135,6 +167,8 @@ export async function createBenchApp({ variant, routes }: BenchAppOptions): Prom
   Module({ imports, providers, controllers: [...generatedControllers(routes), HelloController, ItemsController] })(BenchAppModule);
 
   const app = await NestFactory.create(BenchAppModule, { logger: false });
+  // Where enableCors puts its middleware: ahead of the routes.
+  if (variant.cors === 'floor') app.use(floorMiddleware);
   if (variant.cors === 'enableCors') {
     app.enableCors({ origin: variant.origins === 'callback' ? asyncOriginCallback : origins, credentials: true, maxAge: 600 });
   }

@@ -3,11 +3,14 @@ import vary from 'vary';
 
 /** The `Vary` fields this library adds: a handler's own `Vary` must not drop them. */
 const CORS_VARY_FIELDS = /^(?:origin|access-control-request-method|access-control-request-headers)$/i;
-/** Marks a response prototype whose `setHeader` already keeps the CORS fields. */
-const KEEPS_CORS_VARY = Symbol('nestjs-cors-policy:keeps-vary');
+/**
+ * On a response prototype whose `setHeader` keeps the CORS fields: the `setHeader` it replaced,
+ * for the first `Vary` of a response, which has nothing to keep.
+ */
+const SET_HEADER_BEFORE_CORS = Symbol('nestjs-cors-policy:set-header-before-cors');
 
 type SetHeader = ServerResponse['setHeader'];
-type MarkedResponse = ServerResponse & { [KEEPS_CORS_VARY]?: true };
+type MarkedResponse = ServerResponse & { [SET_HEADER_BEFORE_CORS]?: SetHeader };
 
 /**
  * Makes every response of an app keep the CORS fields of `Vary` when a handler sets its own
@@ -15,12 +18,13 @@ type MarkedResponse = ServerResponse & { [KEEPS_CORS_VARY]?: true };
  * would let a shared cache serve one origin's answer to another. Installed once on the app's
  * response prototype (Express's `app.response`), so requests pay nothing for it.
  */
-export function keepCorsVaryOn(responsePrototype: object): void {
+export function keepCorsVaryOn(responsePrototype: object): SetHeader {
   const target = responsePrototype as MarkedResponse;
-  if (Object.prototype.hasOwnProperty.call(target, KEEPS_CORS_VARY)) return;
+  const kept = Object.prototype.hasOwnProperty.call(target, SET_HEADER_BEFORE_CORS) ? target[SET_HEADER_BEFORE_CORS] : undefined;
+  if (kept !== undefined) return kept;
   // eslint-disable-next-line @typescript-eslint/unbound-method -- called with `.call(this)` below
   const inherited: SetHeader = target.setHeader;
-  Object.defineProperty(target, KEEPS_CORS_VARY, { value: true });
+  Object.defineProperty(target, SET_HEADER_BEFORE_CORS, { value: inherited });
   Object.defineProperty(target, 'setHeader', {
     configurable: true,
     writable: true,
@@ -28,20 +32,21 @@ export function keepCorsVaryOn(responsePrototype: object): void {
       return inherited.call(this, name, isVary(name) ? withCorsFieldsOf(this.getHeader('Vary'), value) : value);
     },
   });
+  return inherited;
 }
 
 /** Appends `fields` (one field or a comma-separated list) to the response's `Vary`, and keeps them there. */
 export function appendVary(res: ServerResponse, fields: string): void {
   const response = res as MarkedResponse;
-  // The common case (no Vary yet) needs no parsing.
-  if (response.getHeader('Vary') === undefined) response.setHeader('Vary', fields);
-  else vary(res, fields);
   // A platform whose responses do not share a prototype with the app: keep them per response.
-  if (response[KEEPS_CORS_VARY] !== true) keepCorsVaryOn(response);
+  const setHeaderBeforeCors = response[SET_HEADER_BEFORE_CORS] ?? keepCorsVaryOn(response);
+  // The common case, no Vary yet: nothing to parse or keep, so the replaced setHeader does.
+  if (response.getHeader('Vary') === undefined) setHeaderBeforeCors.call(response, 'Vary', fields);
+  else vary(res, fields);
 }
 
 function isVary(name: string): boolean {
-  return name.length === 4 && name.toLowerCase() === 'vary';
+  return name === 'Vary' || name === 'vary' || (name.length === 4 && name.toLowerCase() === 'vary');
 }
 
 /** The new `Vary` value, with the CORS fields of the current one appended. */
