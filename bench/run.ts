@@ -648,7 +648,7 @@ function instructionsSection(variants: readonly VariantSpec[], results: Instruct
   const { batches, batchRequests, warmupRequests } = settings.instructions;
   const out = ['## Instructions per request (callgrind)', ''];
   out.push(
-    `Each variant's server under \`valgrind --tool=callgrind\` (node \`--single-threaded --predictable-gc-schedule\`), ` +
+    `Each variant's server under \`valgrind --tool=callgrind\` (node \`--single-threaded --predictable-gc-schedule --hash-seed=1 --random-seed=1\`), ` +
       `warmed up with ${warmupRequests} requests per scenario, then ${batches} batch(es) of ${batchRequests} identical requests per scenario ` +
       'on one keep-alive connection. "instructions/req" counts everything the server process runs for a request (HTTP parser, ' +
       "Express, Nest, handler, CORS, writing the response) except V8's garbage collector and optimising compiler, which come in " +

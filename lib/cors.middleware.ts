@@ -8,7 +8,7 @@ import { matchesVersionFilter } from './nest-routes.js';
 import { matchOrigin } from './origin-matcher.js';
 import type { PolicyTable, RouteEntry } from './policy-table.js';
 import { parseSerializedOrigin } from './serialized-origin.js';
-import { appendVary } from './vary.js';
+import { appendVary, setCorsHeader } from './vary.js';
 
 type Next = (error?: unknown) => void;
 
@@ -88,8 +88,8 @@ export class CorsMiddleware {
   ): void {
     if (!policy.enabled) return this.settle(runtime, policy, route, req, res, next, false);
     if (policy.wildcard) {
-      res.setHeader(ALLOW_ORIGIN, '*');
-      if (policy.exposeHeaders !== undefined) res.setHeader('Access-Control-Expose-Headers', policy.exposeHeaders);
+      setCorsHeader(res, ALLOW_ORIGIN, '*');
+      if (policy.exposeHeaders !== undefined) setCorsHeader(res, 'Access-Control-Expose-Headers', policy.exposeHeaders);
       if (this.recordsVerdicts) (req as MarkedRequest)[CORS_ORIGIN_VERDICT] = true;
       return next();
     }
@@ -164,13 +164,13 @@ export class CorsMiddleware {
     res: ServerResponse,
     next: Next,
   ): void {
-    res.setHeader(ALLOW_ORIGIN, allowOrigin);
-    if (policy.credentials) res.setHeader('Access-Control-Allow-Credentials', 'true');
-    if (policy.allowMethods !== '') res.setHeader('Access-Control-Allow-Methods', policy.allowMethods);
+    setCorsHeader(res, ALLOW_ORIGIN, allowOrigin);
+    if (policy.credentials) setCorsHeader(res, 'Access-Control-Allow-Credentials', 'true');
+    if (policy.allowMethods !== '') setCorsHeader(res, 'Access-Control-Allow-Methods', policy.allowMethods);
     const allowHeaders = policy.allowHeaders ?? reflectableHeaders(req);
-    if (allowHeaders) res.setHeader('Access-Control-Allow-Headers', allowHeaders);
-    if (policy.maxAge !== undefined) res.setHeader('Access-Control-Max-Age', policy.maxAge);
-    if (policy.exposeHeaders !== undefined) res.setHeader('Access-Control-Expose-Headers', policy.exposeHeaders);
+    if (allowHeaders) setCorsHeader(res, 'Access-Control-Allow-Headers', allowHeaders);
+    if (policy.maxAge !== undefined) setCorsHeader(res, 'Access-Control-Max-Age', policy.maxAge);
+    if (policy.exposeHeaders !== undefined) setCorsHeader(res, 'Access-Control-Expose-Headers', policy.exposeHeaders);
     if (runtime.explainer !== undefined) explainPreflight(runtime.explainer, policy, route, preflight, req);
     if (policy.preflightContinue) return next();
     endPreflight(res, policy.optionsSuccessStatus);
@@ -201,9 +201,9 @@ export class CorsMiddleware {
 }
 
 function allowActual(res: ServerResponse, policy: CompiledPolicy, origin: string): void {
-  res.setHeader(ALLOW_ORIGIN, origin);
-  if (policy.credentials) res.setHeader('Access-Control-Allow-Credentials', 'true');
-  if (policy.exposeHeaders !== undefined) res.setHeader('Access-Control-Expose-Headers', policy.exposeHeaders);
+  setCorsHeader(res, ALLOW_ORIGIN, origin);
+  if (policy.credentials) setCorsHeader(res, 'Access-Control-Allow-Credentials', 'true');
+  if (policy.exposeHeaders !== undefined) setCorsHeader(res, 'Access-Control-Expose-Headers', policy.exposeHeaders);
 }
 
 /** The requested headers, reflected only when they are a well-formed list (never anything else). */
