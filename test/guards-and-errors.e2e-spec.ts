@@ -26,7 +26,7 @@ import {
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { IsInt, IsString, Min } from 'class-validator';
 import request from 'supertest';
-import { APP_KINDS } from './support/apps.js';
+import { APP_KINDS, type AppKind } from './support/apps.js';
 import { CorsModule, CorsPolicy } from '../lib/index.js';
 
 const ALLOWED = 'https://app.example.com';
@@ -132,11 +132,6 @@ function expectRefused(res: request.Response): void {
   expect(res.headers['access-control-allow-credentials']).toBeUndefined();
   expect(res.headers['access-control-expose-headers']).toBeUndefined();
   expect(varyTokens(res.headers['vary']).has('origin')).toBe(true);
-}
-
-interface AppKind {
-  readonly name: string;
-  readonly create: () => Promise<INestApplication>;
 }
 
 const useGuard = (app: INestApplication) => app.useGlobalGuards(new RequireAuthorizationGuard());

@@ -9,7 +9,7 @@
 import { Controller, Get, Header, Module, Patch, Res, type INestApplication } from '@nestjs/common';
 import type { Response } from 'express';
 import request from 'supertest';
-import { APP_KINDS } from './support/apps.js';
+import { APP_KINDS, type AppKind } from './support/apps.js';
 import { CorsModule, CorsPolicy } from '../lib/index.js';
 
 const ALLOWED = 'https://app.example.com';
@@ -153,11 +153,6 @@ class VaryController {
   controllers: [VaryController],
 })
 class AppModule {}
-
-interface AppKind {
-  readonly name: string;
-  readonly create: () => Promise<INestApplication>;
-}
 
 const kinds: AppKind[] = APP_KINDS.map(({ name, create }) => ({ name, create: () => create(AppModule) }));
 

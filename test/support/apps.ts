@@ -21,6 +21,12 @@ export async function createListeningApp(module: Type, setup: AppSetup = () => u
   return app;
 }
 
+/** One kind of app with a suite's module in it, for `describe.each`. */
+export interface AppKind {
+  readonly name: string;
+  readonly create: () => Promise<INestApplication>;
+}
+
 /** Both kinds of app, for suites that must hold for each (`describe.each(APP_KINDS)`). */
 export const APP_KINDS = [
   { name: 'Test.createTestingModule app', create: createTestingApp },
