@@ -1,5 +1,9 @@
 import type { Logger } from '@nestjs/common';
 import type { CompiledPolicy } from './compiled-policy.js';
+import type { CorsRequest } from './cors-request.interface.js';
+
+/** Why a function or resolver refused an origin without judging it: the origin may well be trusted. */
+export type DynamicRefusalReason = 'resolver failed' | 'resolver busy';
 
 /** Why a request did not get CORS headers (BRIEF §3.6). */
 export type RefusalReason =
@@ -7,7 +11,25 @@ export type RefusalReason =
   | 'origin not a serialized origin'
   | 'method not allowed'
   | 'header not allowed'
-  | 'malformed Access-Control-Request-Headers';
+  | 'malformed Access-Control-Request-Headers'
+  | DynamicRefusalReason;
+
+const DYNAMIC_REFUSAL = Symbol('nestjs-cors-policy:dynamic-refusal');
+type MarkedRequest = CorsRequest & { [DYNAMIC_REFUSAL]?: DynamicRefusalReason };
+
+/**
+ * Records on the request why a dynamic check refused without an answer (it failed, timed out,
+ * or was not asked because its resolver is saturated). Only refusals pay for it; the verdict
+ * itself stays a boolean, so the allowed path carries nothing more.
+ */
+export function markDynamicRefusal(request: CorsRequest, reason: DynamicRefusalReason): void {
+  (request as MarkedRequest)[DYNAMIC_REFUSAL] = reason;
+}
+
+/** Why the request's origin was refused without being judged, if it was. */
+export function dynamicRefusalOf(request: CorsRequest): DynamicRefusalReason | undefined {
+  return (request as MarkedRequest)[DYNAMIC_REFUSAL];
+}
 
 /** Logs refusals when `debug` is on; every line names origin, route, policy, failed check and fix. */
 export class RefusalExplainer {
@@ -32,4 +54,8 @@ const FIXES: Record<RefusalReason, (policy: CompiledPolicy) => string> = {
     `add the header to "allowedHeaders" (now "${policy.allowHeaders ?? ''}", declared at ${policy.sources.allowedHeaders ?? 'the `cors` package default'}).`,
   'malformed Access-Control-Request-Headers': () =>
     'nothing to configure: a browser never sends such a list; check the client that sent it.',
+  'resolver failed': () =>
+    'the origin function or resolver threw or did not answer within resolverTimeoutMs (logged above); fix it or what it depends on.',
+  'resolver busy': () =>
+    'too many lookups were in flight for this resolver (resolverMaxInFlight): raise it, make lookups faster, or load the set with a CorsOriginSource.',
 };

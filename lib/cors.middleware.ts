@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestException, ForbiddenException, type VersioningOptions } from '@nestjs/common';
 import type { CompiledPolicy } from './compiled-policy.js';
 import type { CorsRequest } from './cors-request.interface.js';
-import type { RefusalExplainer } from './cors-refusal.js';
+import { dynamicRefusalOf, type RefusalExplainer, type RefusalReason } from './cors-refusal.js';
 import { isRequestedHeaderList, isToken, parseRequestedHeaders } from './header-tokens.js';
 import { matchesVersionFilter } from './nest-routes.js';
 import { matchOrigin } from './origin-matcher.js';
@@ -191,13 +191,16 @@ export class CorsMiddleware {
   }
 
   private refuseOrigin(runtime: CorsRuntime, origin: string, route: string | undefined, req: CorsRequest, policy: CompiledPolicy): void {
-    runtime.explainer?.explain(
-      origin === 'null' || parseSerializedOrigin(origin) !== undefined ? 'origin not trusted' : 'origin not a serialized origin',
-      origin,
-      route ?? `${req.method} ${req.url}`,
-      policy,
-    );
+    const explainer = runtime.explainer;
+    if (explainer === undefined) return;
+    explainer.explain(refusalReason(origin, req), origin, route ?? `${req.method} ${req.url}`, policy);
   }
+}
+
+/** Why an origin was refused: not trusted, not an origin at all, or a dynamic check that could not judge it. */
+function refusalReason(origin: string, req: CorsRequest): RefusalReason {
+  if (origin !== 'null' && parseSerializedOrigin(origin) === undefined) return 'origin not a serialized origin';
+  return dynamicRefusalOf(req) ?? 'origin not trusted';
 }
 
 function allowActual(res: ServerResponse, policy: CompiledPolicy, origin: string): void {

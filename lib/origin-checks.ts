@@ -4,6 +4,7 @@ import type { ModuleRef } from '@nestjs/core';
 import type { CorsOriginFunction } from './cors-policy-options.interface.js';
 import type { CorsOriginResolver } from './cors-origin-resolver.interface.js';
 import type { CorsOriginCache } from './cors-origin-cache.js';
+import { markDynamicRefusal } from './cors-refusal.js';
 import { callOriginFunction, withTimeout } from './origin-function.js';
 import type { DynamicOriginCheck } from './origin-matcher.js';
 import type { CompileReport, DynamicCheckFactory } from './policy-compiler.js';
@@ -96,6 +97,7 @@ export function createDynamicCheckFactory(
       withTimeout(callOriginFunction(fn, origin, request), timeoutMs, () => `Origin function ${fn.name || '(anonymous)'}`).catch(
         (error: unknown) => {
           failures.record(error);
+          markDynamicRefusal(request, 'resolver failed');
           return false;
         },
       );
