@@ -39,8 +39,10 @@ export class CorsOriginCache {
   private readonly maxEntries: number;
 
   constructor(@Inject(CORS_POLICY_MODULE_OPTIONS) options: CorsModuleOptions) {
-    this.ttlMs = options.resolverCache?.ttlMs ?? DEFAULT_RESOLVER_CACHE_TTL_MS;
-    this.maxEntries = options.resolverCache?.maxEntries ?? DEFAULT_RESOLVER_CACHE_MAX_ENTRIES;
+    // Options that are not an object (a factory returning null) are reported at startup, not here.
+    const settings = (options as CorsModuleOptions | null | undefined)?.resolverCache;
+    this.ttlMs = settings?.ttlMs ?? DEFAULT_RESOLVER_CACHE_TTL_MS;
+    this.maxEntries = settings?.maxEntries ?? DEFAULT_RESOLVER_CACHE_MAX_ENTRIES;
   }
 
   /** Forgets every resolver's answer for `origin` (exact `Origin` bytes, e.g. `https://app.example.com`). */

@@ -1,6 +1,7 @@
 import { Reflector } from '@nestjs/core';
 import { CORS_POLICY_METADATA } from './cors.constants.js';
 import type { CorsPolicyArgument } from './cors-policy-options.interface.js';
+import { describeNonOptions } from './options-kind.js';
 
 /**
  * Sets the CORS policy of a controller or of one handler.
@@ -27,6 +28,7 @@ import type { CorsPolicyArgument } from './cors-policy-options.interface.js';
  */
 export const CorsPolicy = Reflector.createDecorator<CorsPolicyArgument>({
   key: CORS_POLICY_METADATA,
-  // A copy, so that mutating the object passed to the decorator later changes nothing.
-  transform: (argument) => (typeof argument === 'object' ? Object.freeze({ ...argument }) : argument),
+  // A copy, so that mutating the object passed to the decorator later changes nothing. Anything
+  // else (a delegate, a list, null) is kept as it is, for startup to refuse it by its kind.
+  transform: (argument) => (describeNonOptions(argument) === undefined ? Object.freeze({ ...(argument as object) }) : argument),
 });

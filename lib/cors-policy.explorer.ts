@@ -2,18 +2,19 @@ import { pathToRegexp } from 'path-to-regexp';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
 import type { CompiledPolicy } from './compiled-policy.js';
-import { CorsConfigurationError, formatProblem } from './cors-configuration.error.js';
+import { CorsConfigurationError, formatProblem, type CorsConfigurationProblem } from './cors-configuration.error.js';
 import { CORS_LOGGER_CONTEXT, CORS_POLICY_MODULE_OPTIONS, DEFAULT_RESOLVER_TIMEOUT_MS } from './cors.constants.js';
 import { CorsMiddleware, type StrictRuntime } from './cors.middleware.js';
 import { parseOriginRuleString } from './serialized-origin.js';
 import { CorsModuleShape, CorsPolicyShape, checkShape } from './cors-options.schema.js';
 import { CorsOriginCache } from './cors-origin-cache.js';
-import type { CorsModuleOptions } from './cors-policy-options.interface.js';
+import type { CorsModuleOptions, CorsPolicyOptions } from './cors-policy-options.interface.js';
 import { CorsPolicy } from './cors-policy.decorator.js';
 import { CorsPolicyMap } from './cors-policy-map.js';
 import { RefusalExplainer } from './cors-refusal.js';
 import { discoverRoutes, readRoutingConfig, sortBySpecificity } from './nest-routes.js';
 import { createDynamicCheckFactory } from './origin-checks.js';
+import { describeNonOptions, moduleOptionsProblem } from './options-kind.js';
 import { compilePolicy, type CompileReport, type DynamicCheckFactory } from './policy-compiler.js';
 import { declarePolicy, mergePolicy, type DeclaredPolicy, type MergedPolicy, type PolicyLevel } from './policy-merge.js';
 import { PolicyTable, type RouteEntry } from './policy-table.js';
@@ -40,6 +41,8 @@ export class CorsPolicyExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    const notOptions = moduleOptionsProblem(this.options);
+    if (notOptions !== undefined) throw new CorsConfigurationError([notOptions]);
     const report: CompileReport = { errors: [], warnings: [] };
     const routing = readRoutingConfig(this.moduleRef);
     const toDynamicCheck = createDynamicCheckFactory(
@@ -80,10 +83,26 @@ export class CorsPolicyExplorer implements OnModuleInit {
 
   private declareNamedPolicies(report: CompileReport): Map<string, DeclaredPolicy> {
     const named = new Map<string, DeclaredPolicy>();
-    for (const [name, policy] of Object.entries(this.options.policies ?? {})) {
+    const policies: unknown = this.options.policies ?? {};
+    const notARecord = describeNonOptions(policies);
+    if (notARecord !== undefined) {
+      report.errors.push({
+        option: 'policies',
+        declaredAt: MODULE_DEFAULTS_LABEL,
+        problem: `must be an object of named policies, got ${notARecord}`,
+        fix: "write policies: { partners: { origin: [...], credentials: true } } and use @CorsPolicy('partners')",
+      });
+      return named;
+    }
+    for (const [name, policy] of Object.entries(policies as Record<string, unknown>)) {
       const declaredAt = `CorsModule.forRoot policies.${name}`;
-      report.errors.push(...checkShape(CorsPolicyShape, policy, declaredAt));
-      named.set(name, declarePolicy(policy, declaredAt));
+      const kind = describeNonOptions(policy);
+      if (kind !== undefined) {
+        report.errors.push(notAPolicy(`policies.${name}`, declaredAt, kind));
+        continue;
+      }
+      report.errors.push(...checkShape(CorsPolicyShape, policy as object, declaredAt));
+      named.set(name, declarePolicy(policy as CorsPolicyOptions, declaredAt));
     }
     return named;
   }
@@ -95,15 +114,17 @@ export class CorsPolicyExplorer implements OnModuleInit {
     // Typed, but written by users in plain JavaScript too: check what is really there.
     const argument = this.reflector.get(CorsPolicy, target) as unknown;
     if (argument === undefined || argument === false || typeof argument === 'string') return { argument, declaredAt };
-    if (typeof argument !== 'object' || argument === null) {
-      report.errors.push(invalidArgument(declaredAt));
+    const kind = describeNonOptions(argument);
+    if (kind !== undefined) {
+      report.errors.push(notAPolicy('@CorsPolicy argument', declaredAt, kind));
       return { argument: undefined, declaredAt };
     }
-    if (!this.checkedDecorators.has(argument)) {
-      this.checkedDecorators.add(argument);
-      report.errors.push(...checkShape(CorsPolicyShape, argument, declaredAt));
+    const options = argument as CorsPolicyOptions;
+    if (!this.checkedDecorators.has(options)) {
+      this.checkedDecorators.add(options);
+      report.errors.push(...checkShape(CorsPolicyShape, options, declaredAt));
     }
-    return { argument, declaredAt };
+    return { argument: options, declaredAt };
   }
 }
 
@@ -125,12 +146,17 @@ function compileStrict(strict: CorsModuleOptions['strict'], report: CompileRepor
   return { appOrigins };
 }
 
-function invalidArgument(declaredAt: string) {
+/** A named policy or a `@CorsPolicy()` argument that is neither options, a name nor `false`. */
+function notAPolicy(option: string, declaredAt: string, kind: string): CorsConfigurationProblem {
+  const delegate = kind === 'a function' ? ' (a policy is compiled at startup: an options delegate has no equivalent)' : '';
+  const isDecorator = option === '@CorsPolicy argument';
   return {
-    option: '@CorsPolicy argument',
+    option,
     declaredAt,
-    problem: 'must be an options object, a policy name or false',
-    fix: "write @CorsPolicy({ origin: ... }), @CorsPolicy('name') or @CorsPolicy(false)",
+    problem: `must be an options object${isDecorator ? ', a policy name or false' : ''}, got ${kind}${delegate}`,
+    fix:
+      (isDecorator ? "write @CorsPolicy({ origin: ... }), @CorsPolicy('name') or @CorsPolicy(false)" : 'write { origin: [...], ... }') +
+      '; for per-request decisions use an origin function (origin: (origin, request) => boolean) or a resolver class (origin: [TrustedOrigins])',
   };
 }
 

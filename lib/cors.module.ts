@@ -1,11 +1,12 @@
-import { Module, type NestModule } from '@nestjs/common';
+import { Module, type DynamicModule, type NestModule } from '@nestjs/common';
 import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
 import { CORS_POLICY_MODULE_OPTIONS } from './cors.constants.js';
-import { ConfigurableCorsModule } from './cors.module-definition.js';
+import { ConfigurableCorsModule, type CORS_MODULE_OPTIONS_TYPE } from './cors.module-definition.js';
 import { CorsMiddleware } from './cors.middleware.js';
 import { CorsOriginCache } from './cors-origin-cache.js';
 import { CorsPolicyMap } from './cors-policy-map.js';
 import { CorsPolicyExplorer } from './cors-policy.explorer.js';
+import { describeNonOptions, RejectedModuleOptions } from './options-kind.js';
 import { keepCorsVaryOn } from './vary.js';
 
 /**
@@ -27,6 +28,19 @@ import { keepCorsVaryOn } from './vary.js';
 })
 export class CorsModule extends ConfigurableCorsModule implements NestModule {
   private installed = false;
+
+  /**
+   * The module with these defaults (`forRoot()` alone: the `cors` package's defaults, as
+   * `app.enableCors()`). Anything but an options object is reported when the app starts.
+   */
+  static override forRoot(options: typeof CORS_MODULE_OPTIONS_TYPE = {}): DynamicModule {
+    const kind = describeNonOptions(options);
+    if (kind === undefined) return super.forRoot(options);
+    // Nest's builder would copy the keys of a function or a string into `{}`: the defaults, i.e. '*'.
+    const definition = super.forRoot({});
+    const rejected = { provide: CORS_POLICY_MODULE_OPTIONS, useValue: new RejectedModuleOptions(options, kind) };
+    return { ...definition, providers: [...(definition.providers ?? []).filter((p) => !isOptionsProvider(p)), rejected] };
+  }
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -53,4 +67,8 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
     if (responsePrototype !== undefined) keepCorsVaryOn(responsePrototype);
     this.installed = true;
   }
+}
+
+function isOptionsProvider(provider: unknown): boolean {
+  return typeof provider === 'object' && provider !== null && (provider as { provide?: unknown }).provide === CORS_POLICY_MODULE_OPTIONS;
 }

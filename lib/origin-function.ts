@@ -13,6 +13,10 @@ export function isAllowedByAnswer(origin: string, answer: CorsStaticOriginAnswer
  * Calls an origin function in either of its forms. The second argument is a function that
  * settles the callback form and inherits the request's properties, so a predicate reading
  * `request.headers` and a callback-form function both work with one call.
+ *
+ * The function answers with the boolean it returns, or the boolean its returned promise
+ * resolves to. Anything else (`undefined`, a timer handle from an arrow function's body, a
+ * promise of nothing) means "wait for the callback": the caller bounds that wait.
  */
 export function callOriginFunction(fn: CorsOriginFunction, origin: string, request: CorsRequest): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
@@ -21,10 +25,22 @@ export function callOriginFunction(fn: CorsOriginFunction, origin: string, reque
       else resolve(isAllowedByAnswer(origin, answer));
     };
     Object.setPrototypeOf(callback, request);
-    const result = fn(origin, callback as unknown as CorsRequest & typeof callback);
-    // A predicate answers by returning; the callback form returns nothing and calls back.
-    if (result !== undefined) Promise.resolve(result).then((allowed) => resolve(allowed === true), reject);
+    const result: unknown = fn(origin, callback as unknown as CorsRequest & typeof callback);
+    if (typeof result === 'boolean') resolve(result);
+    else if (isThenable(result)) {
+      result.then((answer) => {
+        if (typeof answer === 'boolean') resolve(answer);
+      }, reject);
+    }
   });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 /** Rejects after `ms` milliseconds unless `promise` settles first; the timer never keeps the process alive. */

@@ -6,6 +6,10 @@
  */
 const SERIALIZED_ORIGIN = /^([a-z][a-z0-9+.-]*):\/\/(\[[0-9a-f:.]+\]|[a-z0-9_-]+(?:\.[a-z0-9_-]+)*)(?::([1-9][0-9]{0,4}))?$/;
 
+/** DNS limits (RFC 1035): a host name no page can have is not a page's origin. */
+const MAX_HOST_LENGTH = 253;
+const MAX_LABEL_LENGTH = 63;
+
 const DEFAULT_PORTS: Readonly<Record<string, string>> = { http: '80', https: '443', ws: '80', wss: '443' };
 
 export interface ParsedOrigin {
@@ -21,7 +25,22 @@ export function parseSerializedOrigin(value: string): ParsedOrigin | undefined {
   if (match === null) return undefined;
   const [, scheme, host, port = ''] = match;
   if (port !== '' && (Number(port) > 65_535 || DEFAULT_PORTS[scheme] === port)) return undefined;
+  // Only a host longer than one label can break a limit: most origins skip the label scan.
+  if (host.length > MAX_LABEL_LENGTH && !host.startsWith('[') && !isDnsSized(host)) return undefined;
   return { scheme, host, port };
+}
+
+/** Whether a host name fits DNS: at most 253 bytes, each label at most 63. */
+function isDnsSized(host: string): boolean {
+  if (host.length > MAX_HOST_LENGTH) return false;
+  let labelStart = 0;
+  for (let index = 0; index <= host.length; index++) {
+    if (index === host.length || host.charCodeAt(index) === 46 /* '.' */) {
+      if (index - labelStart > MAX_LABEL_LENGTH) return false;
+      labelStart = index + 1;
+    }
+  }
+  return true;
 }
 
 /** An origin rule string, normalised at startup. */
@@ -95,6 +114,10 @@ export function parseOriginRuleString(rule: string): OriginRuleString | OriginRu
 }
 
 function describeOriginFix(scheme: string, rest: string): string {
+  const host = rest.replace(/:\d+$/, '');
+  if (/^[a-z0-9_.-]+$/i.test(host) && !isDnsSized(host)) {
+    return 'no browser sends such a host: a DNS label has at most 63 bytes and a host name at most 253';
+  }
   const port = /:(\d+)$/.exec(rest)?.[1];
   if (port !== undefined && DEFAULT_PORTS[scheme] === port) {
     return `leave out the default port: "${scheme}://${rest.slice(0, -port.length - 1)}"`;

@@ -326,8 +326,11 @@ describe('the parsers on huge adversarial inputs', () => {
     expect(bigMs).toBeLessThan(30 * smallMs + 50);
   });
 
-  it('a 1 MB deep subdomain is still a subdomain (the pattern scales too)', () => {
-    expect(matchOrigin(rules, `https://${'a.'.repeat(512 * 1024)}app.example.com`, REQUEST)).toBe(true);
+  it("a 1 MB deep subdomain is no page's origin (a host has at most 253 bytes); the deepest a page can have still matches", () => {
+    expect(matchOrigin(rules, `https://${'a.'.repeat(512 * 1024)}app.example.com`, REQUEST)).toBe(false);
+    const deepest = `https://${'a.'.repeat(118)}app.example.com`;
+    expect(deepest.length - 'https://'.length).toBe(251);
+    expect(matchOrigin(rules, deepest, REQUEST)).toBe(true);
   });
 });
 

@@ -7,6 +7,7 @@
 import { jest } from '@jest/globals';
 import { Controller, Get, Injectable, Logger, Module, Patch, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import request from 'supertest';
 import {
   CorsConfigurationError,
   CorsModule,
@@ -408,6 +409,95 @@ describe('refused configurations fail app.init() with CorsConfigurationError', (
     expectNamed(error, 'origin', 'CorsModule.forRoot');
     expectNamed(error, 'maxAge', 'OrdersController');
     expectNamed(error, 'methods', 'OrdersController.update');
+  });
+});
+
+/**
+ * Issue 13: `app.enableCors(delegate)` accepts an options delegate; Nest's module builder would
+ * turn one (or a string, a list...) into `{}`, i.e. origin '*'. They must stop the app instead.
+ */
+describe('values that are not options objects fail app.init(), never fall back to origin *', () => {
+  const delegate = (_request: unknown, callback: (error: Error | null, options: object) => void) =>
+    callback(null, { origin: 'https://x.example' });
+  const notOptions: ReadonlyArray<readonly [string, unknown, string]> = [
+    ['an options delegate', delegate, 'got a function'],
+    ['a string', 'https://x.example', 'got a string'],
+    ['an array', ['https://x.example'], 'got an array'],
+    ['null', null, 'got null'],
+    ['a promise', Promise.resolve({ origin: 'https://x.example' }), 'got a promise'],
+  ];
+
+  it.each(notOptions)('CorsModule.forRoot(%s)', async (_, value, got) => {
+    const error = await initError({ moduleOptions: value as CorsModuleOptions, controller: buildController() });
+    expectNamed(error, 'options', 'CorsModule.forRoot');
+    expect(error.message).toContain(got);
+  });
+
+  it('CorsModule.forRoot(delegate) says what to use instead: an origin function or a resolver class', async () => {
+    const error = await initError({ moduleOptions: delegate as unknown as CorsModuleOptions, controller: buildController() });
+    expect(error.message).toContain('app.enableCors((request, callback) => callback(null, options))');
+    expect(error.message).toMatch(/Fix: .*origin function.*resolver class/);
+  });
+
+  it('CorsModule.forRoot(promise) points to forRootAsync', async () => {
+    const error = await initError({ moduleOptions: Promise.resolve({}) as unknown as CorsModuleOptions, controller: buildController() });
+    expect(error.message).toMatch(/Fix: .*CorsModule\.forRootAsync\(\{ useFactory/);
+  });
+
+  it.each(notOptions.filter(([name]) => name !== 'a promise'))('a CorsModule.forRootAsync factory returning %s', async (_, value, got) => {
+    @Module({ imports: [CorsModule.forRootAsync({ useFactory: () => value as CorsModuleOptions })], controllers: [buildController()] })
+    class AsyncAppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [AsyncAppModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    const init = app.init();
+    await expect(init).rejects.toBeInstanceOf(CorsConfigurationError);
+    const error = (await init.catch((caught: unknown) => caught)) as CorsConfigurationError;
+    await closeQuietly(app);
+    expectNamed(error, 'options', 'CorsModule.forRootAsync');
+    expect(error.message).toContain(got);
+  });
+
+  it.each(notOptions)('a named policy that is %s', async (_, value, got) => {
+    const error = await initError({
+      moduleOptions: { ...VALID_DEFAULTS, policies: { partners: value as CorsModuleOptions } },
+      controller: buildController(),
+    });
+    expectNamed(error, 'policies.partners', 'CorsModule.forRoot policies.partners');
+    expect(error.message).toContain(got);
+  });
+
+  it('policies given as a function', async () => {
+    const error = await initError({
+      moduleOptions: { ...VALID_DEFAULTS, policies: delegate as unknown as CorsModuleOptions['policies'] },
+      controller: buildController(),
+    });
+    expectNamed(error, 'policies', 'CorsModule.forRoot');
+    expect(error.message).toContain('got a function');
+  });
+
+  // A string there is a policy name: only the other kinds.
+  it.each(notOptions.filter(([name]) => name !== 'a string'))('@CorsPolicy(%s) on a handler and on a controller', async (_, value, got) => {
+    for (const [controller, location] of [
+      [buildController(undefined, value as CorsPolicyArgument), 'OrdersController.update'],
+      [buildController(value as CorsPolicyArgument), 'OrdersController'],
+    ] as const) {
+      const error = await initError({ moduleOptions: VALID_DEFAULTS, controller });
+      expectNamed(error, 'CorsPolicy argument', location);
+      expect(error.message).toContain(got);
+    }
+  });
+
+  it('sanity: CorsModule.forRoot() without options starts with the cors package defaults', async () => {
+    @Module({ imports: [CorsModule.forRoot()], controllers: [buildController()] })
+    class DefaultsModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [DefaultsModule] }).compile();
+    const app = await moduleRef.createNestApplication({ logger: false }).init();
+    try {
+      const response = await request(app.getHttpServer()).get('/orders').set('Origin', 'https://x.example').expect(200);
+      expect(response.headers['access-control-allow-origin']).toBe('*');
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -19,6 +19,8 @@ async function createApp(options: CorsModuleOptions): Promise<INestApplication> 
   return app.init();
 }
 
+const APP = 'https://a.example.com';
+
 const allowedOrigin = async (options: CorsModuleOptions, origin: string, headers: Record<string, string> = {}) => {
   const app = await createApp(options);
   try {
@@ -119,5 +121,63 @@ describe('debug: true explains every refusal', () => {
     await request(app.getHttpServer()).get('/things').set('Origin', 'https://evil.example.net');
     await app.close();
     expect(lines().filter((text) => text.includes('Refused'))).toEqual([]);
+  });
+});
+
+describe('a function that answers later through the callback (issue 13)', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  type Callback = (error: Error | null, allow?: unknown) => void;
+
+  it.each([
+    ['a timer (the arrow returns its handle)', (origin: string, callback: Callback) => setTimeout(() => callback(null, origin === APP), 5)],
+    [
+      'setImmediate (the arrow returns its handle)',
+      (origin: string, callback: Callback) => setImmediate(() => callback(null, origin === APP)),
+    ],
+    [
+      'a promise chain that calls back (returns a promise of nothing)',
+      (origin: string, callback: Callback) => Promise.resolve().then(() => callback(null, origin === APP)),
+    ],
+    [
+      'an async function that calls back after awaiting',
+      async (origin: string, callback: Callback) => {
+        await sleep(5);
+        callback(null, origin === APP);
+      },
+    ],
+  ])('allows the origin it calls back for, from %s', async (_, origin) => {
+    expect(await allowedOrigin({ origin: origin as never }, APP)).toBe(APP);
+    expect(await allowedOrigin({ origin: origin as never }, 'https://other.example.com')).toBeUndefined();
+  });
+
+  it('takes a returned Promise<boolean> as the answer of a predicate', async () => {
+    const origin = (value: string) => sleep(5).then(() => value === APP);
+    expect(await allowedOrigin({ origin }, APP)).toBe(APP);
+    expect(await allowedOrigin({ origin }, 'https://other.example.com')).toBeUndefined();
+  });
+
+  it('refuses after resolverTimeoutMs, logged once, a function that returns nothing and never calls back', async () => {
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const app = await createApp({ origin: function silent() {} as never, resolverTimeoutMs: 50 });
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const started = Date.now();
+        const response = await request(app.getHttpServer()).get('/things').set('Origin', APP).expect(200);
+        expect(response.headers['access-control-allow-origin']).toBeUndefined();
+        expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+      }
+      expect(errors.mock.calls.map((call) => String(call[0]))).toEqual([expect.stringMatching(/silent did not answer within 50 ms/)]);
+    } finally {
+      await app.close();
+      errors.mockRestore();
+    }
+  });
+
+  it('waits for the callback when the returned value is neither a boolean nor a promise of one', async () => {
+    const origin = (_value: string, callback: Callback) => {
+      setTimeout(() => callback(null, false), 5);
+      return 'yes';
+    };
+    expect(await allowedOrigin({ origin: origin as never }, APP)).toBeUndefined();
   });
 });

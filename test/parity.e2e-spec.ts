@@ -196,6 +196,24 @@ const OPTION_SETS: readonly OptionSet[] = [
     decide: listed(APP, ADMIN),
   },
   {
+    name: 'origin: a callback calling back later, on a timer (the arrow returns the timer)',
+    options: { origin: (origin: string | undefined, callback: OriginCallback) => setTimeout(() => callback(null, origin === APP), 5) },
+    decide: (origin) => (origin === APP ? 'allow' : 'refuse-silently'),
+  },
+  {
+    name: 'origin: a callback calling back from setImmediate (the arrow returns the handle)',
+    options: { origin: (_origin: string | undefined, callback: OriginCallback) => setImmediate(() => callback(null, true)) },
+    decide: anyOrigin,
+  },
+  {
+    name: 'origin: a callback calling back at the end of a promise chain',
+    options: {
+      origin: (_origin: string | undefined, callback: OriginCallback) =>
+        Promise.resolve([APP, ADMIN]).then((origins) => callback(null, origins)),
+    },
+    decide: listed(APP, ADMIN),
+  },
+  {
     name: 'origin: a callback refusing every origin',
     options: { origin: (_origin: string | undefined, callback: OriginCallback) => callback(null, false) },
     decide: () => 'refuse-silently',

@@ -534,3 +534,120 @@ describe.each(FORMS)('CORS probes: $name rule, credentials: true', (form) => {
     expect(TrustedOriginsResolver.asked.filter((origin) => parseSerializedOrigin(origin) === undefined)).toEqual([]);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Issue 13: host names no page can have (a label over 63 bytes, a host over 253 bytes in all)
+// are not serialized origins, whatever rule would otherwise take them.
+// ---------------------------------------------------------------------------------------------
+
+/** A host under app.example.com of exactly `length` bytes, no label over 63 bytes. */
+function hostOf(length: number): string {
+  const suffix = '.app.example.com';
+  // Labels of 62 bytes, each followed by a dot, cut from the left to the size wanted.
+  const labels = `${'a'.repeat(62)}.`.repeat(5).slice(0, -1);
+  const host = labels.slice(labels.length - (length - suffix.length)) + suffix;
+  return host.startsWith('.') ? `b${host.slice(1)}` : host;
+}
+
+@Injectable()
+class TrustEveryoneResolver implements CorsOriginResolver {
+  static readonly asked: string[] = [];
+  isOriginAllowed(origin: string): boolean {
+    TrustEveryoneResolver.asked.push(origin);
+    return true;
+  }
+}
+
+const askedFunctions: string[] = [];
+const PERMISSIVE_FORMS: ReadonlyArray<readonly [string, CorsOriginRule | CorsOriginRule[]]> = [
+  ['subdomain pattern', 'https://*.app.example.com'],
+  ['true (reflect any)', true],
+  ['an anchored RegExp', /^https:\/\/[a-z0-9.-]+\.app\.example\.com$/],
+  ['a predicate', (origin: string) => askedFunctions.push(origin) > 0],
+  [
+    "the cors package's callback form",
+    ((origin: string, callback: (error: null, allow: boolean) => void) => {
+      askedFunctions.push(origin);
+      callback(null, true);
+    }) as CorsOriginRule,
+  ],
+  ['a resolver class', TrustEveryoneResolver],
+];
+
+describe('host names no page can have are refused before any rule is asked', () => {
+  const longLabel = `https://${'a'.repeat(64)}.app.example.com`;
+  const longestLabel = `https://${'a'.repeat(63)}.app.example.com`;
+  const longHost = `https://${hostOf(254)}`;
+  const longestHost = `https://${hostOf(253)}`;
+
+  it('builds hosts of the sizes it claims', () => {
+    expect(hostOf(253)).toHaveLength(253);
+    expect(hostOf(254)).toHaveLength(254);
+    expect(
+      hostOf(254)
+        .split('.')
+        .every((label) => label.length <= 63 && label.length > 0),
+    ).toBe(true);
+  });
+
+  describe.each(PERMISSIVE_FORMS)('%s', (_, origin) => {
+    let app: INestApplication;
+    beforeAll(async () => {
+      @Controller('things')
+      class ThingsController {
+        @Get() list() {
+          return [];
+        }
+      }
+      @Module({ imports: [CorsModule.forRoot({ origin })], controllers: [ThingsController], providers: [TrustEveryoneResolver] })
+      class AppModule {}
+      const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+      app = await moduleRef.createNestApplication({ logger: false }).init();
+    });
+    afterAll(() => app.close());
+
+    it.each([
+      ['a label of 64 bytes', longLabel],
+      ['a host of 254 bytes', longHost],
+    ])('refuses %s (GET and preflight), without asking a function or resolver', async (_name, value) => {
+      const before = askedFunctions.length + TrustEveryoneResolver.asked.length;
+      const actual = await request(app.getHttpServer()).get('/things').set('Origin', value).expect(200);
+      expect(actual.headers['access-control-allow-origin']).toBeUndefined();
+      const preflight = await request(app.getHttpServer())
+        .options('/things')
+        .set({ Origin: value, 'Access-Control-Request-Method': 'PUT' });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+      expect(askedFunctions.length + TrustEveryoneResolver.asked.length).toBe(before);
+    });
+
+    it.each([
+      ['a label of 63 bytes', longestLabel],
+      ['a host of 253 bytes', longestHost],
+    ])('allows %s', async (_name, value) => {
+      const actual = await request(app.getHttpServer()).get('/things').set('Origin', value).expect(200);
+      expect(actual.headers['access-control-allow-origin']).toBe(value);
+    });
+  });
+
+  it('debug explains the refusal as "origin not a serialized origin"', async () => {
+    const warnings: string[] = [];
+    const logger = { log() {}, error() {}, warn: (message: unknown) => warnings.push(String(message)) };
+    @Controller('things')
+    class ThingsController {
+      @Get() list() {
+        return [];
+      }
+    }
+    @Module({ imports: [CorsModule.forRoot({ origin: 'https://*.app.example.com', debug: true })], controllers: [ThingsController] })
+    class AppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const app = await moduleRef.createNestApplication({ logger }).init();
+    try {
+      await request(app.getHttpServer()).get('/things').set('Origin', longLabel).expect(200);
+      expect(warnings.filter((line) => line.startsWith('Refused'))).toEqual([expect.stringContaining('origin not a serialized origin')]);
+    } finally {
+      await app.close();
+    }
+  });
+});

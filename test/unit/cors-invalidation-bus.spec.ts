@@ -64,14 +64,22 @@ describe('CorsCacheInvalidator', () => {
       expect(line.length).toBeLessThan(300);
     });
 
-    it('acts on a valid origin at the limit, and ignores one a character longer', () => {
+    it('acts on the longest origin a page can have (a 253-byte host and a port)', () => {
       const { cache, bus } = setUp();
-      const host = `${`${'b'.repeat(40)}.`.repeat(49)}example`;
-      const exact = `https://${'c'.repeat(CORS_INVALIDATION_MAX_PAYLOAD_LENGTH - 'https://'.length - host.length)}${host}`;
-      expect(exact.length).toBe(CORS_INVALIDATION_MAX_PAYLOAD_LENGTH);
-      expect(bus.onMessage(exact)).toBe(exact);
-      expect(bus.onMessage(`https://b${exact.slice('https://'.length)}`)).toBeUndefined();
-      expect(cache.invalidate.mock.calls).toEqual([[exact]]);
+      const longest = `https://${`${'b'.repeat(62)}.`.repeat(3)}${'c'.repeat(56)}.example:65535`;
+      expect(longest.length).toBe('https://'.length + 253 + ':65535'.length);
+      expect(bus.onMessage(longest)).toBe(longest);
+      expect(cache.invalidate.mock.calls).toEqual([[longest]]);
+    });
+
+    it('reads a payload at the limit, and ignores one a character longer unread', () => {
+      const atLimit = setUp();
+      expect(atLimit.bus.onMessage(`https://${'c'.repeat(CORS_INVALIDATION_MAX_PAYLOAD_LENGTH - 'https://'.length)}`)).toBeUndefined();
+      expect(atLimit.logger.warn.mock.calls[0][0]).toContain('not a serialized origin');
+      const over = setUp();
+      expect(over.bus.onMessage(`https://${'c'.repeat(CORS_INVALIDATION_MAX_PAYLOAD_LENGTH + 1 - 'https://'.length)}`)).toBeUndefined();
+      expect(over.logger.warn.mock.calls[0][0]).toContain(`${CORS_INVALIDATION_MAX_PAYLOAD_LENGTH + 1} characters long`);
+      expect([...atLimit.cache.invalidate.mock.calls, ...over.cache.invalidate.mock.calls]).toEqual([]);
     });
 
     it('escapes the payload in the log line, so it cannot forge lines or terminal codes', () => {

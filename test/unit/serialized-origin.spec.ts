@@ -6,6 +6,11 @@ describe('parseSerializedOrigin (the exact bytes of an Origin header)', () => {
     ['http://localhost:3000', { scheme: 'http', host: 'localhost', port: '3000' }],
     ['http://[::1]:8080', { scheme: 'http', host: '[::1]', port: '8080' }],
     ['https://xn--bcher-kva.example', { scheme: 'https', host: 'xn--bcher-kva.example', port: '' }],
+    [`https://${'a'.repeat(63)}.example`, { scheme: 'https', host: `${'a'.repeat(63)}.example`, port: '' }],
+    [
+      `https://${`${'a'.repeat(50)}.`.repeat(4)}${'b'.repeat(49)}`,
+      { scheme: 'https', host: `${`${'a'.repeat(50)}.`.repeat(4)}${'b'.repeat(49)}`, port: '' },
+    ],
   ])('accepts %s', (value, parsed) => {
     expect(parseSerializedOrigin(value)).toEqual(parsed);
   });
@@ -29,12 +34,22 @@ describe('parseSerializedOrigin (the exact bytes of an Origin header)', () => {
     '',
     'null',
     'https://bücher.example',
+    `https://${'a'.repeat(64)}.example.com`, // a DNS label is at most 63 bytes
+    `https://x.${'a'.repeat(64)}`,
+    `https://${`${'a'.repeat(50)}.`.repeat(5)}example`, // a host name is at most 253 bytes (here 262)
   ])('refuses %j', (value) => {
     expect(parseSerializedOrigin(value)).toBeUndefined();
   });
 });
 
 describe('parseOriginRuleString (rules, at startup)', () => {
+  it('refuses a rule whose host no page can have, and says why', () => {
+    expect(parseOriginRuleString(`https://*.${'a'.repeat(64)}.example.com`)).toEqual({
+      problem: expect.stringContaining('is not a serialized origin'),
+      fix: expect.stringContaining('at most 63 bytes'),
+    });
+  });
+
   it('normalises an exact origin to what browsers send', () => {
     expect(parseOriginRuleString('https://App.Example.com')).toEqual({ kind: 'exact', origin: 'https://app.example.com' });
   });
