@@ -1,6 +1,7 @@
 import { pathToRegexp } from 'path-to-regexp';
 import type { CompiledPolicy } from './compiled-policy.js';
 import type { RouteVersion } from './nest-routes.js';
+import type { PathPolicyEntry } from './path-policies.js';
 
 /** One handler at one path, with its compiled policy. */
 export interface RouteEntry {
@@ -21,6 +22,8 @@ export interface PathMatch {
   readonly entries: readonly RouteEntry[];
   /** Whether routes at this path use more than one policy, so that a preflight's answer depends on the requested method. */
   readonly policyDependsOnMethod: boolean;
+  /** The policy of methods no route serves here: the first `paths` pattern that matches, or the module defaults. */
+  readonly fallback: CompiledPolicy;
 }
 
 interface DynamicRoute {
@@ -28,22 +31,34 @@ interface DynamicRoute {
   readonly entry: RouteEntry;
 }
 
-const NO_MATCH: PathMatch = { entries: [], policyDependsOnMethod: false };
+/** A `paths` pattern with parameters or wildcards, and the answer for a path only it matches. */
+interface DynamicPathPolicy {
+  readonly entry: PathPolicyEntry;
+  readonly alone: PathMatch;
+}
 
 /**
  * Every route of the app, built once at startup. Static paths are one `Map` lookup whatever
  * the number of routes; paths with parameters or wildcards are tested only among the
- * routes that share their first segment.
+ * routes that share their first segment. `paths` patterns are resolved the same way: a static
+ * path's fallback policy is found at startup, so per request it is still one lookup.
  */
 export class PolicyTable {
   private readonly staticPaths = new Map<string, PathMatch>();
   private readonly dynamicByFirstSegment = new Map<string, DynamicRoute[]>();
   private readonly dynamicAnywhere: DynamicRoute[] = [];
+  private readonly noMatch: PathMatch;
+  private readonly pathsByFirstSegment = new Map<string, DynamicPathPolicy[]>();
+  private readonly pathsAnywhere: DynamicPathPolicy[] = [];
+  private readonly hasDynamicPaths: boolean;
 
   constructor(
     entries: readonly RouteEntry[],
     readonly defaults: CompiledPolicy,
+    /** The `paths` patterns, in declaration order. */
+    paths: readonly PathPolicyEntry[] = [],
   ) {
+    this.noMatch = { entries: [], policyDependsOnMethod: false, fallback: defaults };
     const staticEntries = new Map<string, RouteEntry[]>();
     const dynamic: DynamicRoute[] = [];
     for (const entry of entries) {
@@ -56,12 +71,25 @@ export class PolicyTable {
       if (first !== undefined && isStaticPath(first)) append(this.dynamicByFirstSegment, first.toLowerCase(), route);
       else this.dynamicAnywhere.push(route);
     }
+    for (const path of paths) {
+      const key = normalizePath(path.pattern);
+      if (isStaticPath(key)) {
+        if (!staticEntries.has(key)) staticEntries.set(key, []);
+        continue;
+      }
+      const dynamicPath = { entry: path, alone: { entries: [], policyDependsOnMethod: false, fallback: path.policy } };
+      const first = firstSegment(path.pattern.replace(OPTIONAL_REST, '$1/'));
+      if (first !== undefined && isStaticPath(first)) append(this.pathsByFirstSegment, first.toLowerCase(), dynamicPath);
+      else this.pathsAnywhere.push(dynamicPath);
+    }
+    this.hasDynamicPaths = this.pathsByFirstSegment.size > 0 || this.pathsAnywhere.length > 0;
     // A static path may also be served by an earlier route with parameters ("/users/:id" before "/users/me").
     for (const [key, own] of staticEntries) {
       const alsoMatching = this.dynamicCandidates(key)
         .filter((route) => route.regexp.test(key))
         .map((route) => route.entry);
-      this.staticPaths.set(key, this.toMatch([...own, ...alsoMatching]));
+      const fallback = paths.find((path) => path.regexp.test(key))?.policy ?? defaults;
+      this.staticPaths.set(key, toMatch([...own, ...alsoMatching], fallback));
     }
   }
 
@@ -73,11 +101,23 @@ export class PolicyTable {
     const known = this.staticPaths.get(key);
     if (known !== undefined) return known;
     const candidates = this.dynamicCandidates(key);
-    if (candidates.length === 0) return NO_MATCH;
+    const pathPolicy = this.hasDynamicPaths ? this.dynamicPathPolicy(key, path) : undefined;
+    const empty = pathPolicy?.alone ?? this.noMatch;
+    if (candidates.length === 0) return empty;
     const entries: RouteEntry[] = [];
     // The raw path, trailing slash kept: "/docs/" matches "/docs/{*path}" where "/docs" does not.
     for (const route of candidates) if (route.regexp.test(path)) entries.push(route.entry);
-    return entries.length === 0 ? NO_MATCH : this.toMatch(entries);
+    return entries.length === 0 ? empty : toMatch(entries, empty.fallback);
+  }
+
+  /** The first declared dynamic `paths` pattern matching a path that is not static (static ones are resolved at startup). */
+  private dynamicPathPolicy(key: string, path: string): DynamicPathPolicy | undefined {
+    const first = firstSegment(key);
+    const bucket = first === undefined ? undefined : this.pathsByFirstSegment.get(first);
+    const inBucket = bucket?.find((candidate) => candidate.entry.regexp.test(path));
+    const anywhere = this.pathsAnywhere.find((candidate) => candidate.entry.regexp.test(path));
+    if (inBucket === undefined || anywhere === undefined) return inBucket ?? anywhere;
+    return inBucket.entry.order < anywhere.entry.order ? inBucket : anywhere;
   }
 
   private dynamicCandidates(key: string): DynamicRoute[] {
@@ -86,13 +126,13 @@ export class PolicyTable {
     if (bucket === undefined) return this.dynamicAnywhere;
     return this.dynamicAnywhere.length === 0 ? bucket : [...bucket, ...this.dynamicAnywhere];
   }
+}
 
-  private toMatch(entries: RouteEntry[]): PathMatch {
-    entries.sort((a, b) => a.order - b.order);
-    // Methods no handler serves get the defaults, so the defaults count as one more policy.
-    const policyDependsOnMethod = entries.some((entry) => entry.policy !== this.defaults);
-    return { entries, policyDependsOnMethod };
-  }
+function toMatch(entries: RouteEntry[], fallback: CompiledPolicy): PathMatch {
+  entries.sort((a, b) => a.order - b.order);
+  // Methods no handler serves get the fallback, so the fallback counts as one more policy.
+  const policyDependsOnMethod = entries.some((entry) => entry.policy !== fallback);
+  return { entries, policyDependsOnMethod, fallback };
 }
 
 function append<T>(map: Map<string, T[]>, key: string, value: T): void {
@@ -105,6 +145,9 @@ function append<T>(map: Map<string, T[]>, key: string, value: T): void {
 function normalizePath(path: string): string {
   return (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).toLowerCase();
 }
+
+/** `/docs{/*rest}` lies under the first segment `docs`, like `/docs/{*rest}`: bucket it there. */
+const OPTIONAL_REST = /^(\/[^/:*{}()\\]+)\{\//;
 
 function isStaticPath(path: string): boolean {
   return !/[:*{}()\\]/.test(path);
