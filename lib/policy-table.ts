@@ -37,6 +37,12 @@ interface DynamicPathPolicy {
   readonly alone: PathMatch;
 }
 
+/** What may match a path that is not static: routes and `paths` patterns, in one lookup by first segment. */
+interface Bucket {
+  readonly routes: DynamicRoute[];
+  readonly paths: DynamicPathPolicy[];
+}
+
 /**
  * Every route of the app, built once at startup. Static paths are one `Map` lookup whatever
  * the number of routes; paths with parameters or wildcards are tested only among the
@@ -45,12 +51,10 @@ interface DynamicPathPolicy {
  */
 export class PolicyTable {
   private readonly staticPaths = new Map<string, PathMatch>();
-  private readonly dynamicByFirstSegment = new Map<string, DynamicRoute[]>();
-  private readonly dynamicAnywhere: DynamicRoute[] = [];
+  private readonly byFirstSegment = new Map<string, Bucket>();
+  /** Routes and patterns whose first segment is itself dynamic: tested for every path that is not static. */
+  private readonly anywhere: Bucket = { routes: [], paths: [] };
   private readonly noMatch: PathMatch;
-  private readonly pathsByFirstSegment = new Map<string, DynamicPathPolicy[]>();
-  private readonly pathsAnywhere: DynamicPathPolicy[] = [];
-  private readonly hasDynamicPaths: boolean;
 
   constructor(
     entries: readonly RouteEntry[],
@@ -68,8 +72,7 @@ export class PolicyTable {
     }
     for (const route of dynamic) {
       const first = firstSegment(route.entry.path);
-      if (first !== undefined && isStaticPath(first)) append(this.dynamicByFirstSegment, first.toLowerCase(), route);
-      else this.dynamicAnywhere.push(route);
+      this.bucketFor(first).routes.push(route);
     }
     for (const path of paths) {
       const key = normalizePath(path.pattern);
@@ -78,14 +81,11 @@ export class PolicyTable {
         continue;
       }
       const dynamicPath = { entry: path, alone: { entries: [], policyDependsOnMethod: false, fallback: path.policy } };
-      const first = firstSegment(path.pattern.replace(OPTIONAL_REST, '$1/'));
-      if (first !== undefined && isStaticPath(first)) append(this.pathsByFirstSegment, first.toLowerCase(), dynamicPath);
-      else this.pathsAnywhere.push(dynamicPath);
+      this.bucketFor(firstSegment(path.pattern.replace(OPTIONAL_REST, '$1/'))).paths.push(dynamicPath);
     }
-    this.hasDynamicPaths = this.pathsByFirstSegment.size > 0 || this.pathsAnywhere.length > 0;
     // A static path may also be served by an earlier route with parameters ("/users/:id" before "/users/me").
     for (const [key, own] of staticEntries) {
-      const alsoMatching = this.dynamicCandidates(key)
+      const alsoMatching = this.dynamicCandidates(this.bucketOf(key))
         .filter((route) => route.regexp.test(key))
         .map((route) => route.entry);
       const fallback = paths.find((path) => path.regexp.test(key))?.policy ?? defaults;
@@ -100,9 +100,9 @@ export class PolicyTable {
     const key = normalizePath(path);
     const known = this.staticPaths.get(key);
     if (known !== undefined) return known;
-    const candidates = this.dynamicCandidates(key);
-    const pathPolicy = this.hasDynamicPaths ? this.dynamicPathPolicy(key, path) : undefined;
-    const empty = pathPolicy?.alone ?? this.noMatch;
+    const bucket = this.bucketOf(key);
+    const candidates = this.dynamicCandidates(bucket);
+    const empty = this.dynamicPathPolicy(bucket, path)?.alone ?? this.noMatch;
     if (candidates.length === 0) return empty;
     const entries: RouteEntry[] = [];
     // The raw path, trailing slash kept: "/docs/" matches "/docs/{*path}" where "/docs" does not.
@@ -111,21 +111,37 @@ export class PolicyTable {
   }
 
   /** The first declared dynamic `paths` pattern matching a path that is not static (static ones are resolved at startup). */
-  private dynamicPathPolicy(key: string, path: string): DynamicPathPolicy | undefined {
-    const first = firstSegment(key);
-    const bucket = first === undefined ? undefined : this.pathsByFirstSegment.get(first);
-    const inBucket = bucket?.find((candidate) => candidate.entry.regexp.test(path));
-    const anywhere = this.pathsAnywhere.find((candidate) => candidate.entry.regexp.test(path));
+  private dynamicPathPolicy(bucket: Bucket | undefined, path: string): DynamicPathPolicy | undefined {
+    const inBucket = bucket === undefined || bucket.paths.length === 0 ? undefined : firstMatching(bucket.paths, path);
+    const anywhere = this.anywhere.paths.length === 0 ? undefined : firstMatching(this.anywhere.paths, path);
     if (inBucket === undefined || anywhere === undefined) return inBucket ?? anywhere;
     return inBucket.entry.order < anywhere.entry.order ? inBucket : anywhere;
   }
 
-  private dynamicCandidates(key: string): DynamicRoute[] {
-    const first = firstSegment(key);
-    const bucket = first === undefined ? undefined : this.dynamicByFirstSegment.get(first);
-    if (bucket === undefined) return this.dynamicAnywhere;
-    return this.dynamicAnywhere.length === 0 ? bucket : [...bucket, ...this.dynamicAnywhere];
+  private dynamicCandidates(bucket: Bucket | undefined): DynamicRoute[] {
+    if (bucket === undefined || bucket.routes.length === 0) return this.anywhere.routes;
+    return this.anywhere.routes.length === 0 ? bucket.routes : [...bucket.routes, ...this.anywhere.routes];
   }
+
+  /** One lookup per request that is not static: its first segment's routes and patterns. */
+  private bucketOf(key: string): Bucket | undefined {
+    const first = firstSegment(key);
+    return first === undefined ? undefined : this.byFirstSegment.get(first);
+  }
+
+  /** Where a dynamic route or pattern goes at startup, by its first segment. */
+  private bucketFor(first: string | undefined): Bucket {
+    if (first === undefined || !isStaticPath(first)) return this.anywhere;
+    const key = first.toLowerCase();
+    let bucket = this.byFirstSegment.get(key);
+    if (bucket === undefined) this.byFirstSegment.set(key, (bucket = { routes: [], paths: [] }));
+    return bucket;
+  }
+}
+
+function firstMatching(paths: readonly DynamicPathPolicy[], path: string): DynamicPathPolicy | undefined {
+  for (const candidate of paths) if (candidate.entry.regexp.test(path)) return candidate;
+  return undefined;
 }
 
 function toMatch(entries: RouteEntry[], fallback: CompiledPolicy): PathMatch {
