@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { Controller, Get, Module, type INestApplication, type Type } from '@nestjs/common';
+import { Controller, Get, Module, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -360,5 +360,30 @@ describe("corsCsrfExclusion() trusts exactly what each path's policy allows", ()
     ])('POST %s from %s: %d', async (path, origin, status) => {
       await post(app.getHttpServer(), path, origin).expect(status);
     });
+  });
+});
+
+describe('debug explains refusals on a path policy', () => {
+  const warnings: string[] = [];
+  const logger: LoggerService = {
+    log: () => undefined,
+    error: () => undefined,
+    warn: (message: unknown) => void warnings.push(String(message)),
+  };
+  let app: INestApplication;
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [appModule({ ...OPTIONS, debug: true })] }).compile();
+    app = await moduleRef.createNestApplication({ logger }).init();
+  });
+  afterAll(() => app.close());
+
+  it('names the request and the pattern whose policy refused it', async () => {
+    await request(app.getHttpServer()).post('/graphql').set('Origin', EVIL).set('Content-Type', 'application/json').send(QUERY);
+    expect(warnings).toContainEqual(
+      expect.stringMatching(/^Refused POST \/graphql for origin "https:\/\/evil\.example\.net": origin not trusted\./),
+    );
+    expect(warnings.find((warning) => warning.startsWith('Refused POST /graphql'))).toContain(
+      "Policy: CorsModule.forRoot paths['/graphql']",
+    );
   });
 });
