@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Delete, Get, Injectable, Module, Patch, Post, Put, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { CorsModule, type CorsOriginResolver } from '../lib/index.js';
+import { CorsModule, type CorsOriginResolver, type CorsPolicyArgument } from '../lib/index.js';
 import { LOOKUP_DELAY_MS, THREE_ORIGINS, manyOrigins, type VariantSpec } from './shared.js';
 
 const ALLOWED = new Set(THREE_ORIGINS);
@@ -143,6 +143,28 @@ export function generatedControllers(routeCount: number): Type[] {
   return controllers;
 }
 
+/**
+ * `count` path patterns as an app with GraphQL, Swagger, static files and auth handlers has,
+ * padded with generated ones: half static, half with wildcards or parameters. None covers the
+ * scenarios' controller routes, so a request there must cost what it costs without them.
+ */
+export function benchPaths(count: number): Record<string, CorsPolicyArgument> | undefined {
+  if (count === 0) return undefined;
+  const open: CorsPolicyArgument = { origin: '*', credentials: false };
+  const real: Array<[string, CorsPolicyArgument]> = [
+    ['/graphql', { origin: ['https://partner.example.org'], credentials: true }],
+    ['/docs/{*rest}', open],
+    ['/docs-json', open],
+    ['/static/{*file}', open],
+    ['/auth{/*rest}', { origin: ['https://login.example.com'], credentials: true }],
+    ['/internal/{*rest}', false],
+  ];
+  const generated = Array.from({ length: count - real.length }, (_, i): [string, CorsPolicyArgument] =>
+    i % 2 === 0 ? [`/area-${i}/health`, open] : [`/area-${i}/files/:name`, false],
+  );
+  return Object.fromEntries([...real, ...generated]);
+}
+
 export interface BenchAppOptions {
   readonly variant: VariantSpec;
   /** Generated routes besides /hello and /items/:id. */
@@ -159,7 +181,7 @@ export async function createBenchApp({ variant, routes }: BenchAppOptions): Prom
       imports.push(CorsModule.forRoot({ origin: [BenchOriginResolver], credentials: true, maxAge: 600 }));
       providers.push(BenchOriginResolver);
     } else {
-      imports.push(CorsModule.forRoot({ origin: origins, credentials: true, maxAge: 600 }));
+      imports.push(CorsModule.forRoot({ origin: origins, credentials: true, maxAge: 600, paths: benchPaths(variant.pathPatterns ?? 0) }));
     }
   }
 

@@ -77,6 +77,7 @@ export class CorsModuleShape extends CorsPolicyShape {
   @IsOptional() @IsObject() @ValidateNested() resolverCache?: unknown;
   @IsOptional() @IsInt() @Min(1) resolverTimeoutMs?: unknown;
   @IsOptional() @IsStrictOption() strict?: unknown;
+  @IsOptional() @IsObject() paths?: unknown;
 }
 
 const FIXES: Record<string, string> = {

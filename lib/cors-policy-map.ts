@@ -4,6 +4,7 @@ import { CORS_PACKAGE_DEFAULTS } from './cors.constants.js';
 import type { CorsOriginRule } from './cors-policy-options.interface.js';
 import { isResolverClass } from './origin-checks.js';
 import { POLICY_FIELDS, type PolicyField } from './policy-merge.js';
+import type { PathPolicyEntry } from './path-policies.js';
 import type { RouteEntry } from './policy-table.js';
 
 /** Where a field's value comes from when no level sets it. */
@@ -17,14 +18,22 @@ export interface CorsPolicyMapField {
   readonly source: string;
 }
 
-/** One route with its effective CORS policy. */
+/**
+ * One route with its effective CORS policy, or one `paths` pattern (a row without `handler`,
+ * listed after the routes, in declaration order).
+ */
 export interface CorsPolicyMapEntry {
-  /** `GET`, `POST`..., `ALL`. */
+  /** `GET`, `POST`..., `ALL`; `ALL` on a `paths` row (every method no route serves there). */
   readonly method: string;
-  /** The full path as Nest serves it (prefix, versions, RouterModule path included). */
+  /** The full path as Nest serves it (prefix, versions, RouterModule path included), or the `paths` pattern as declared. */
   readonly path: string;
-  /** `Controller.handler`. */
-  readonly handler: string;
+  /** `Controller.handler`; absent on a `paths` row, since no controller serves it. */
+  readonly handler?: string;
+  /**
+   * On a route row: the first `paths` pattern that also matches the route's path. The route's
+   * own policy (these fields) applies to it; the pattern covers only the methods no handler serves.
+   */
+  readonly coveredByPath?: string;
   /** `false` when CORS is off on this route; `disabledBy` says where. */
   readonly enabled: boolean;
   readonly disabledBy?: string;
@@ -45,19 +54,28 @@ export interface CorsPolicyMapEntry {
 @Injectable()
 export class CorsPolicyMap {
   private routes: readonly RouteEntry[] = [];
+  private paths: readonly PathPolicyEntry[] = [];
   private entries: readonly CorsPolicyMapEntry[] | undefined;
 
   /** @internal Called once by the module when the policy table is built. */
-  load(routes: readonly RouteEntry[]): void {
+  load(routes: readonly RouteEntry[], paths: readonly PathPolicyEntry[] = []): void {
     this.routes = routes;
+    this.paths = paths;
     this.entries = undefined;
   }
 
-  /** Every route, in the order Nest registers them. Built on first use; routes sharing a policy share its fields. */
+  /** Every route, in the order Nest registers them, then every `paths` pattern. Built on first use; rows sharing a policy share its fields. */
   list(): readonly CorsPolicyMapEntry[] {
     if (this.entries === undefined) {
       const fieldsByPolicy = new Map<CompiledPolicy, Record<PolicyField, CorsPolicyMapField>>();
-      this.entries = this.routes.map((route) => describeRoute(route, fieldsByPolicy));
+      const routes = this.routes.map((route) => {
+        const row = describeRoute(route, fieldsByPolicy);
+        // The route's path as written ("/users/:id") against the patterns: a pattern matching it covers it.
+        const coveredBy = this.paths.find((path) => path.regexp.test(route.path));
+        return coveredBy === undefined ? row : { ...row, coveredByPath: coveredBy.pattern };
+      });
+      const paths = this.paths.map((path) => describePolicy({ method: 'ALL', path: path.pattern }, path.policy, fieldsByPolicy));
+      this.entries = [...routes, ...paths];
     }
     return this.entries;
   }
@@ -67,7 +85,7 @@ export class CorsPolicyMap {
     const rows = this.list().map((entry) => [
       entry.method,
       entry.path,
-      entry.handler,
+      describeHandler(entry),
       entry.enabled && entry.fields ? describeField(entry.fields.origin) : `off (${entry.disabledBy})`,
       entry.fields ? describeField(entry.fields.credentials) : '',
       entry.fields ? describeField(entry.fields.methods) : '',
@@ -81,8 +99,14 @@ function describeRoute(
   route: RouteEntry,
   fieldsByPolicy: Map<CompiledPolicy, Record<PolicyField, CorsPolicyMapField>>,
 ): CorsPolicyMapEntry {
-  const { policy } = route;
-  const base = { method: route.method, path: route.path, handler: route.label };
+  return describePolicy({ method: route.method, path: route.path, handler: route.label }, route.policy, fieldsByPolicy);
+}
+
+function describePolicy(
+  base: Pick<CorsPolicyMapEntry, 'method' | 'path' | 'handler'>,
+  policy: CompiledPolicy,
+  fieldsByPolicy: Map<CompiledPolicy, Record<PolicyField, CorsPolicyMapField>>,
+): CorsPolicyMapEntry {
   if (!policy.enabled) return { ...base, enabled: false, disabledBy: policy.describedAs };
   let fields = fieldsByPolicy.get(policy);
   if (fields === undefined) {
@@ -110,6 +134,11 @@ function describeOriginRule(rule: CorsOriginRule): string {
   if (rule instanceof RegExp) return String(rule);
   if (typeof rule === 'function') return isResolverClass(rule) ? `resolver ${rule.name}` : `function ${rule.name || '(anonymous)'}`;
   return String(rule);
+}
+
+function describeHandler({ handler, path, coveredByPath }: CorsPolicyMapEntry): string {
+  if (handler === undefined) return `paths['${path}']`;
+  return coveredByPath === undefined ? handler : `${handler} (over paths['${coveredByPath}'])`;
 }
 
 function describeField(field: CorsPolicyMapField): string {

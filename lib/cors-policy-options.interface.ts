@@ -164,6 +164,24 @@ export interface CorsModuleOptions extends CorsPolicyOptions {
    * @example `strict: { appOrigins: ['https://api.example.com'] }`
    */
   strict?: boolean | CorsStrictOptions;
+  /**
+   * Policies for paths that no controller serves: a GraphQL endpoint, Swagger UI and its JSON,
+   * static files, handlers mounted with `app.use()`. Keys are path patterns in Nest's route
+   * syntax (path-to-regexp v8: `/graphql`, `/files/:name`, `/docs/{*rest}`), matched as Express
+   * matches routes (case-insensitive, one trailing slash ignored) against the path the browser
+   * requests: the global prefix is not added. Values are what `@CorsPolicy()` accepts: an
+   * options object (merged over the module defaults, as a controller's `@CorsPolicy` is), a
+   * policy name, or `false` (no CORS headers).
+   *
+   * Precedence: a controller route that serves the request (for a preflight, the handler of the
+   * requested method) keeps its own policy; otherwise the first matching pattern, in
+   * declaration order; otherwise the module defaults. Preflights, strict mode,
+   * `corsCsrfExclusion()` and `CorsPolicyMap` follow the same rules. Patterns and policies are
+   * validated at startup; errors name `paths['<pattern>']`.
+   * @defaultValue `{}` (every path no controller serves gets the module defaults)
+   * @example `paths: { '/graphql': 'partners', '/docs{/*rest}': { origin: '*', credentials: false }, '/internal/{*rest}': false }`
+   */
+  paths?: Record<string, CorsPolicyArgument>;
 }
 
 /** The argument of `@CorsPolicy()`: fields to set, the name of a policy, or `false` for no CORS. */

@@ -18,6 +18,7 @@ import { describeNonOptions, moduleOptionsProblem } from './options-kind.js';
 import { compilePolicy, type CompileReport, type DynamicCheckFactory } from './policy-compiler.js';
 import { declarePolicy, mergePolicy, type DeclaredPolicy, type MergedPolicy, type PolicyLevel } from './policy-merge.js';
 import { PolicyTable, type RouteEntry } from './policy-table.js';
+import { compilePathPolicies } from './path-policies.js';
 
 export const MODULE_DEFAULTS_LABEL = 'CorsModule.forRoot (module defaults)';
 
@@ -67,14 +68,15 @@ export class CorsPolicyExplorer implements OnModuleInit {
         entries.push({ order: entries.length, method: route.method, path, policy, label, hosts, filterVersion: route.filterVersion });
       }
     }
+    const paths = compilePathPolicies(this.options.paths, defaults, named, toDynamicCheck, report);
     const strict = compileStrict(this.options.strict, report);
     if (report.errors.length > 0) throw new CorsConfigurationError(report.errors);
     for (const warning of new Set(report.warnings.map(formatProblem))) this.logger.warn(warning);
     const ordered = routing.sortsBySpecificity ? sortBySpecificity(entries).map((entry, order) => ({ ...entry, order })) : entries;
-    this.policyMap.load(ordered);
+    this.policyMap.load(ordered, paths);
     if (this.options.debug) this.logger.log(`CORS policy map:\n${this.policyMap.toTable()}`);
     this.middleware.activate({
-      table: new PolicyTable(ordered, defaultPolicy),
+      table: new PolicyTable(ordered, defaultPolicy, paths),
       versioning: routing.versioning,
       explainer: this.options.debug ? new RefusalExplainer(this.logger) : undefined,
       strict,

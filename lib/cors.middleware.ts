@@ -6,7 +6,7 @@ import { dynamicRefusalOf, type RefusalExplainer, type RefusalReason } from './c
 import { isRequestedHeaderList, isToken, parseRequestedHeaders } from './header-tokens.js';
 import { matchesVersionFilter } from './nest-routes.js';
 import { matchOrigin } from './origin-matcher.js';
-import type { PolicyTable, RouteEntry } from './policy-table.js';
+import type { PathMatch, PolicyTable, RouteEntry } from './policy-table.js';
 import { parseSerializedOrigin } from './serialized-origin.js';
 import { appendVary, setCorsHeader } from './vary.js';
 
@@ -61,8 +61,9 @@ export class CorsMiddleware {
     if (req.method === 'OPTIONS' && origin !== undefined && requestedMethod !== undefined) {
       return this.preflight(runtime, req, res, next, { origin, method: requestedMethod });
     }
-    const entry = findActualEntry(runtime, req);
-    this.actual(runtime, entry?.policy ?? runtime.table.defaults, entry?.label, req, res, next);
+    const match = runtime.table.match(req.url ?? '/');
+    const entry = findActualEntry(runtime, match, req);
+    this.actual(runtime, entry?.policy ?? match.fallback, entry?.label, req, res, next);
   };
 
   /**
@@ -73,7 +74,8 @@ export class CorsMiddleware {
     const runtime = this.runtime;
     const origin = req.headers.origin;
     if (runtime === undefined || origin === undefined) return false;
-    const policy = findActualEntry(runtime, req)?.policy ?? runtime.table.defaults;
+    const match = runtime.table.match(req.url ?? '/');
+    const policy = findActualEntry(runtime, match, req)?.policy ?? match.fallback;
     if (!policy.enabled) return false;
     return policy.wildcard || matchOrigin(policy.origins, origin, req) === true;
   }
@@ -135,7 +137,7 @@ export class CorsMiddleware {
     }
     const match = runtime.table.match(req.url ?? '/');
     const entry = isToken(requestedMethod) ? findEntry(runtime, match.entries, req, requestedMethod, false) : undefined;
-    const policy = entry?.policy ?? runtime.table.defaults;
+    const policy = entry?.policy ?? match.fallback;
     if (!policy.enabled) return next();
     const varyFields = match.policyDependsOnMethod ? policy.preflightVaryByMethod : policy.preflightVary;
     if (varyFields !== '') appendVary(res, varyFields);
@@ -223,9 +225,9 @@ function endPreflight(res: ServerResponse, status: number): void {
   res.end();
 }
 
-/** The route an actual (non-preflight) request reaches; `undefined` when the module defaults apply. */
-function findActualEntry(runtime: CorsRuntime, req: CorsRequest): RouteEntry | undefined {
-  return findEntry(runtime, runtime.table.match(req.url ?? '/').entries, req, req.method ?? 'GET', true);
+/** The route an actual (non-preflight) request reaches; `undefined` when its path's fallback applies. */
+function findActualEntry(runtime: CorsRuntime, match: PathMatch, req: CorsRequest): RouteEntry | undefined {
+  return findEntry(runtime, match.entries, req, req.method ?? 'GET', true);
 }
 
 /** The first route (in registration order) that Nest would run for this request. */

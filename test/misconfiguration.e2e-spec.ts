@@ -19,7 +19,7 @@ import {
 
 const VALID_DEFAULTS: CorsModuleOptions = { origin: ['https://app.example.com'] };
 
-type Placement = 'module' | 'controller' | 'handler';
+type Placement = 'module' | 'controller' | 'handler' | 'path';
 
 /** A controller with an undecorated `list` handler and an `update` handler. */
 function buildController(controllerPolicy?: CorsPolicyArgument, handlerPolicy?: CorsPolicyArgument): Type {
@@ -55,6 +55,11 @@ function place(policy: Record<string, unknown>, placement: Placement): Fixture {
       return { moduleOptions: VALID_DEFAULTS, controller: buildController(policy as CorsPolicyArgument) };
     case 'handler':
       return { moduleOptions: VALID_DEFAULTS, controller: buildController(undefined, policy as CorsPolicyArgument) };
+    case 'path':
+      return {
+        moduleOptions: { ...VALID_DEFAULTS, paths: { '/docs/{*rest}': policy as CorsPolicyArgument } },
+        controller: buildController(),
+      };
   }
 }
 
@@ -63,6 +68,7 @@ const LOCATION: Record<Placement, string> = {
   module: 'CorsModule.forRoot',
   controller: 'OrdersController',
   handler: 'OrdersController.update',
+  path: "paths['/docs/{*rest}']",
 };
 
 async function createApp(fixture: Fixture, logger: LoggerService | false = false): Promise<INestApplication> {
@@ -124,7 +130,7 @@ interface RefusedCase {
   readonly mentions?: string;
 }
 
-const ALL_PLACEMENTS: Placement[] = ['module', 'controller', 'handler'];
+const ALL_PLACEMENTS: Placement[] = ['module', 'controller', 'handler', 'path'];
 
 const REFUSED: RefusedCase[] = [
   { name: "credentials: true with origin '*'", policy: { origin: '*', credentials: true }, option: 'origin', mentions: 'credentials' },
@@ -238,7 +244,7 @@ describe('refused configurations fail app.init() with CorsConfigurationError', (
     });
   });
 
-  describe.each(['controller', 'handler'] as const)('a module-level option in a @CorsPolicy on the %s', (placement) => {
+  describe.each(['controller', 'handler', 'path'] as const)('a module-level option in a @CorsPolicy on the %s', (placement) => {
     it.each(MODULE_ONLY)('$name', async ({ policy, option }) => {
       const error = await initError(place({ origin: ['https://app.example.com'], ...policy }, placement));
       expectNamed(error, option, LOCATION[placement]);
@@ -401,6 +407,67 @@ describe('refused configurations fail app.init() with CorsConfigurationError', (
     });
   });
 
+  describe('a path policy (paths)', () => {
+    const withPaths = (paths: Record<string, unknown>): Fixture => ({
+      moduleOptions: { ...VALID_DEFAULTS, policies: { partners: { origin: ['https://partner.example.com'] } }, paths } as CorsModuleOptions,
+      controller: buildController(),
+    });
+
+    it("an unknown named policy is reported at paths['<pattern>']", async () => {
+      const error = await initError(withPaths({ '/graphql': 'partnerz' }));
+      expectNamed(error, 'policy name', "paths['/graphql']");
+      expect(error.message).toContain("'partnerz'");
+      expect(error.message).toContain("'partners'");
+    });
+
+    it.each([
+      ['a parameter without a name', '/files/:'],
+      ['a bare wildcard (path-to-regexp v8 wants a name)', '/docs/*'],
+      ['an unclosed group', '/docs{/*rest'],
+      ['a regexp group', '/files/(.*)'],
+    ])('an invalid pattern: %s', async (_, pattern) => {
+      const error = await initError(withPaths({ [pattern]: { origin: '*' } }));
+      expect(error.problems.map((problem) => problem.option)).toEqual([`paths['${pattern}']`]);
+      expect(error.message).toContain(`paths['${pattern}']`);
+      expect(error.message).toContain('not a valid route pattern');
+      expect(error.message).toContain('Fix');
+    });
+
+    it('a pattern without a leading slash', async () => {
+      const error = await initError(withPaths({ graphql: 'partners' }));
+      expect(error.problems.map((problem) => problem.option)).toEqual(["paths['graphql']"]);
+      expect(error.message).toContain("write '/graphql'");
+    });
+
+    it.each([42, null, ['/a']])('an argument that is not an options object, a name or false (%p)', async (argument) => {
+      const error = await initError(withPaths({ '/graphql': argument }));
+      expectNamed(error, 'paths', "paths['/graphql']");
+    });
+
+    it("'*' on a path with the credentials of the module defaults", async () => {
+      const error = await initError({
+        moduleOptions: { origin: ['https://app.example.com'], credentials: true, paths: { '/docs/{*rest}': { origin: '*' } } },
+        controller: buildController(),
+      });
+      expectNamed(error, 'origin', "paths['/docs/{*rest}']");
+      expect(error.message).toContain('credentials');
+    });
+
+    it('paths that is not an object', async () => {
+      const error = await initError(withPaths('/graphql' as unknown as Record<string, unknown>));
+      expectNamed(error, 'paths', 'CorsModule.forRoot');
+    });
+
+    it('sanity: valid paths start', async () => {
+      const app = await createApp(withPaths({ '/graphql': 'partners', '/docs/{*rest}': { origin: '*' }, '/internal/{*rest}': false }));
+      try {
+        await expect(app.init()).resolves.toBe(app);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+
   it('reports every problem of the app at once', async () => {
     const error = await initError({
       moduleOptions: { origin: ['https://app.example.com/'] },
@@ -454,6 +521,24 @@ describe('values that are not options objects fail app.init(), never fall back t
     const error = (await init.catch((caught: unknown) => caught)) as CorsConfigurationError;
     await closeQuietly(app);
     expectNamed(error, 'options', 'CorsModule.forRootAsync');
+    expect(error.message).toContain(got);
+  });
+
+  it.each(notOptions.filter(([name]) => name !== 'a string'))('a path policy that is %s', async (_, value, got) => {
+    const error = await initError({
+      moduleOptions: { ...VALID_DEFAULTS, paths: { '/graphql': value as false } },
+      controller: buildController(),
+    });
+    expectNamed(error, 'paths', "paths['/graphql']");
+    expect(error.message).toContain(got);
+  });
+
+  it.each(notOptions)('paths given as %s', async (_, value, got) => {
+    const error = await initError({
+      moduleOptions: { ...VALID_DEFAULTS, paths: value as Record<string, false> },
+      controller: buildController(),
+    });
+    expectNamed(error, 'paths', 'CorsModule.forRoot');
     expect(error.message).toContain(got);
   });
 
