@@ -736,6 +736,7 @@ function checksSection(
   check('(2) preflight vs enableCors (10,000)', 'lib-10k', 'enableCors-10k', 'preflight', 1.0);
   for (const scenario of SCENARIOS) check('(3) 10,000 origins vs 3', 'lib-10k', 'lib-3', scenario.name, 0.97);
   for (const scenario of SCENARIOS) check('(4) cached resolver vs static list', 'lib-resolver', 'lib-3', scenario.name, 0.95);
+  for (const scenario of SCENARIOS) check('(6) CorsOriginSource vs static list (issue 17)', 'lib-source', 'lib-3', scenario.name, 0.99);
   if (rows.length > 0) {
     out.push(
       table(

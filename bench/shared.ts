@@ -25,15 +25,19 @@ export function manyOrigins(count = 10_000): string[] {
 /** How long the resolver's and the origin callback's lookups take (a database round trip). */
 export const LOOKUP_DELAY_MS = 1;
 
-export type VariantName = 'none' | 'floor' | 'enableCors-3' | 'enableCors-10k' | 'lib-3' | 'lib-10k' | 'lib-resolver' | 'enableCors-async';
+export type VariantName =
+  'none' | 'floor' | 'enableCors-3' | 'enableCors-10k' | 'lib-3' | 'lib-10k' | 'lib-resolver' | 'enableCors-async' | 'lib-source';
 
 export interface VariantSpec {
   readonly name: VariantName;
   /** Shown in the tables. */
   readonly label: string;
   readonly cors: 'none' | 'floor' | 'enableCors' | 'lib';
-  /** `3` / `10000` static origins, `resolver` (CorsOriginResolver class), `callback` (async origin callback). */
-  readonly origins: 3 | 10_000 | 'resolver' | 'callback';
+  /**
+   * `3` / `10000` static origins, `resolver` (CorsOriginResolver class), `callback` (async origin
+   * callback), `source` (CorsOriginSource class loading the 3 origins).
+   */
+  readonly origins: 3 | 10_000 | 'resolver' | 'callback' | 'source';
 }
 
 /** In the order they alternate within a round (A B C ... A B C ...). */
@@ -46,6 +50,7 @@ export const VARIANTS: readonly VariantSpec[] = [
   { name: 'lib-10k', label: 'CorsModule, 10,000 origins', cors: 'lib', origins: 10_000 },
   { name: 'lib-resolver', label: 'CorsModule, resolver 1 ms (cached)', cors: 'lib', origins: 'resolver' },
   { name: 'enableCors-async', label: 'enableCors, async origin callback 1 ms', cors: 'enableCors', origins: 'callback' },
+  { name: 'lib-source', label: 'CorsModule, CorsOriginSource of 3 origins', cors: 'lib', origins: 'source' },
 ];
 
 export function variantByName(name: string): VariantSpec {
