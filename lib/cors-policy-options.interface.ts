@@ -102,6 +102,7 @@ export interface CorsResolverCacheOptions {
   ttlMs?: number;
   /**
    * The most answers kept per resolver; the least recently used go first.
+   * Allowed and refused answers are kept apart, up to this many each, so refusals never evict allowed answers.
    * @defaultValue `10000`
    */
   maxEntries?: number;

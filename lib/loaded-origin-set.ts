@@ -9,12 +9,14 @@ import { explainInvalidOrigin } from './origin-validation.js';
 
 /** Failed loads are logged once per burst; a new burst starts after this much quiet. */
 const FAILURE_BURST_MS = 10_000;
-/** Retry delays after a failed load: doubled each time, from the first to the last, with jitter. */
+/** The first retry delay after a failed load; doubled at each failure, with jitter. */
 export const SOURCE_RETRY_INITIAL_MS = 500;
+/** The longest retry delay after failed loads (and never longer than `ttlMs`). */
 export const SOURCE_RETRY_MAX_MS = 30_000;
 /** How many skipped entries a warning quotes. */
 const QUOTED_INVALID_ENTRIES = 3;
 
+/** How a source's set is loaded: from the module options. */
 export interface LoadedOriginSetSettings {
   /** Reload period (`resolverCache.ttlMs`); `0`: reloaded only on invalidation. */
   readonly ttlMs: number;

@@ -59,10 +59,12 @@ class BusyLog {
   }
 }
 
+/** A `CorsOriginResolver` class: it has `isOriginAllowed()` on its prototype. */
 export function isResolverClass(rule: Function): rule is new (...args: never[]) => CorsOriginResolver {
   return typeof (rule.prototype as Partial<CorsOriginResolver> | undefined)?.isOriginAllowed === 'function';
 }
 
+/** A `CorsOriginSource` class: it has `loadOrigins()` on its prototype. */
 export function isSourceClass(rule: Function): rule is new (...args: never[]) => CorsOriginSource {
   return typeof (rule.prototype as Partial<CorsOriginSource> | undefined)?.loadOrigins === 'function';
 }
