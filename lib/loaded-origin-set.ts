@@ -97,7 +97,9 @@ export class LoadedOriginSet implements LoadedOrigins {
   readonly missed = (origin: string, request: CorsRequest): boolean | Promise<boolean> => {
     const awaited = this.next?.awaited === true ? this.next : this.running?.awaited === true ? this.running : undefined;
     if (awaited === undefined) return this.refuse(request);
-    return awaited.done.then(() => this.origins.has(origin) || this.refuse(request));
+    // Asked again after the load: an invalidation during it (the change's NOTIFY, say) may have
+    // left the origin out of its result and planned one more load.
+    return awaited.done.then(() => this.origins.has(origin) || this.missed(origin, request));
   };
 
   private refuse(request: CorsRequest): false {

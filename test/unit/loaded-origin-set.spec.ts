@@ -49,6 +49,23 @@ describe('LoadedOriginSet', () => {
     await expect(answer).resolves.toBe(true);
   });
 
+  it('a miss waiting on a load keeps waiting when an invalidation of its origin arrived during that load', async () => {
+    const source = deferredSource(['https://a.example.com']);
+    const set = new LoadedOriginSet(source, 'S', { ttlMs: 0, timeoutMs: 1_000, logger });
+    await set.start();
+    source.manual = true;
+    source.origins.push('https://b.example.com');
+    set.invalidate('https://b.example.com'); // the admin API, after its commit
+    const answer = set.missed('https://b.example.com', request());
+    await tick(); // the load is under way
+    set.invalidate('https://b.example.com'); // the change's NOTIFY, heard during the load
+    source.finish(); // its result is left out (it may predate the change): one more load follows
+    await tick();
+    source.finish();
+    await expect(answer).resolves.toBe(true);
+    expect(source.loads).toBe(3);
+  });
+
   it('a load that started before invalidate(origin) does not bring a removed origin back', async () => {
     const source = deferredSource(['https://a.example.com', 'https://gone.example.com']);
     const set = new LoadedOriginSet(source, 'S', { ttlMs: 0, timeoutMs: 1_000, logger });
