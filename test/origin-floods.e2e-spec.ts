@@ -24,6 +24,15 @@ import { postgresDatabase, uniqueTable } from './support/sample-databases.js';
 const TRUSTED = 'https://partner.example.com';
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits until `condition()` holds (polling), failing after `timeoutMs`: no assertion on timing. */
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await wait(10);
+  }
+}
+
 /** A resolver standing for a database: 20 ms per lookup, counting calls and calls in flight. */
 @Injectable()
 class SlowResolver implements CorsOriginResolver {
@@ -167,7 +176,7 @@ describe('resolverMaxInFlight', () => {
     running.resolver.trusted.add('https://late.example.com');
     const first = request(running.app.getHttpServer()).get('/resolved').set('Origin', 'https://slow.example.com');
     const started = first.then((response) => response);
-    await wait(50);
+    await until(() => running.cache.inFlight(SlowResolver) === 1, 'the first lookup is under way');
     const busy = await request(running.app.getHttpServer()).get('/resolved').set('Origin', 'https://late.example.com').expect(200);
     expect(busy.headers['access-control-allow-origin']).toBeUndefined();
     await started;
@@ -196,7 +205,7 @@ describe('resolverMaxInFlight', () => {
       .get('/resolved')
       .set('Origin', 'https://slow.example.com')
       .then((response) => response);
-    await wait(50);
+    await until(() => running.cache.inFlight(SlowResolver) === 1, 'the first lookup is under way');
     await request(server).get('/resolved').set('Origin', 'https://other.example.com').expect(200);
     await first;
     const explained = lines(warnings, 'Refused GET /resolved').concat(lines(warnings, 'ResolvedController.get'));
@@ -220,7 +229,7 @@ describe('resolverMaxInFlight', () => {
 
   it('gives a slot back when a timed-out call settles, not before', async () => {
     running = await startApp({ resolverMaxInFlight: 2, resolverTimeoutMs: 50 });
-    SlowResolver.delayMs = 300;
+    SlowResolver.delayMs = 2_000;
     const server = running.app.getHttpServer();
     const timedOut = await Promise.all(
       ['https://a.example.com', 'https://b.example.com'].map((origin) => request(server).get('/resolved').set('Origin', origin)),
@@ -230,7 +239,7 @@ describe('resolverMaxInFlight', () => {
     expect(running.cache.inFlight(SlowResolver)).toBe(2);
     await request(server).get('/resolved').set('Origin', 'https://c.example.com');
     expect(running.resolver.calls.get('https://c.example.com')).toBeUndefined();
-    while (running.cache.inFlight(SlowResolver) > 0) await wait(20);
+    await until(() => running.cache.inFlight(SlowResolver) === 0, 'the timed-out calls settled');
     SlowResolver.delayMs = 0;
     await request(server).get('/resolved').set('Origin', 'https://c.example.com');
     expect(running.resolver.calls.get('https://c.example.com')).toBe(1);
@@ -328,14 +337,16 @@ describe('CorsOriginSource', () => {
     const { source, cache } = running;
     for (let index = 0; index < 1_000; index++) cache.invalidate(`https://o${index}.example.com`);
     for (let index = 0; index < 1_000; index++) cache.invalidateAll();
-    await wait(50);
+    await until(() => source.loads === 2, 'the storm is loaded');
+    await wait(100);
     expect(source.loads).toBe(2); // the initial load, then one for the whole storm
     PartnerSource.delayMs = 100;
     cache.invalidateAll();
-    await wait(30); // the load is under way
+    await until(() => source.loads === 3, 'the load is under way');
     for (let index = 0; index < 1_000; index++) cache.invalidateAll();
-    await wait(400);
-    expect(source.loads).toBe(4);
+    await until(() => source.loads === 4, 'the follow-up load started');
+    await wait(300);
+    expect(source.loads).toBe(4); // one more for the whole storm that arrived during the load
   });
 
   it('is reloaded every resolverCache.ttlMs', async () => {
@@ -394,7 +405,7 @@ describe('CorsOriginSource', () => {
     const { app, cache } = running;
     PartnerSource.failuresLeft = 1;
     cache.invalidateAll();
-    await wait(50);
+    await until(() => lines(errors, 'failed to load').length > 0, 'the reload failed');
     const response = await request(app.getHttpServer()).get('/sourced').set('Origin', TRUSTED);
     expect(response.headers['access-control-allow-origin']).toBe(TRUSTED);
     expect(lines(errors, 'the last loaded set (1 origins) keeps answering')).toHaveLength(1);
