@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Delete, Get, Injectable, Module, Patch, Post, Put, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { CorsModule, type CorsOriginResolver, type CorsPolicyArgument } from '../lib/index.js';
+import { CorsModule, type CorsOriginResolver, type CorsOriginSource, type CorsPolicyArgument } from '../lib/index.js';
 import { LOOKUP_DELAY_MS, THREE_ORIGINS, manyOrigins, type VariantSpec } from './shared.js';
 
 const ALLOWED = new Set(THREE_ORIGINS);
@@ -27,6 +27,14 @@ export class BenchOriginResolver implements CorsOriginResolver {
   isOriginAllowed(origin: string): Promise<boolean> {
     resolverCalls.set(origin, (resolverCalls.get(origin) ?? 0) + 1);
     return lookup(origin);
+  }
+}
+
+/** The three origins as a `CorsOriginSource`: loaded once at init, a `Set` lookup per request. */
+@Injectable()
+export class BenchOriginSource implements CorsOriginSource {
+  loadOrigins(): Promise<string[]> {
+    return lookup(undefined).then(() => [...THREE_ORIGINS]);
   }
 }
 
@@ -180,6 +188,9 @@ export async function createBenchApp({ variant, routes }: BenchAppOptions): Prom
     if (variant.origins === 'resolver') {
       imports.push(CorsModule.forRoot({ origin: [BenchOriginResolver], credentials: true, maxAge: 600 }));
       providers.push(BenchOriginResolver);
+    } else if (variant.origins === 'source') {
+      imports.push(CorsModule.forRoot({ origin: [BenchOriginSource], credentials: true, maxAge: 600 }));
+      providers.push(BenchOriginSource);
     } else {
       imports.push(CorsModule.forRoot({ origin: origins, credentials: true, maxAge: 600, paths: benchPaths(variant.pathPatterns ?? 0) }));
     }

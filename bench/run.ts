@@ -739,6 +739,7 @@ function checksSection(
   for (const scenario of ['allowed', 'refused', 'no-origin'] as const) {
     check('(5) 50 path patterns vs none, controller route', 'lib-paths-50', 'lib-3', scenario, 0.99);
   }
+  for (const scenario of SCENARIOS) check('(6) CorsOriginSource vs static list (issue 17)', 'lib-source', 'lib-3', scenario.name, 0.99);
   if (rows.length > 0) {
     out.push(
       table(

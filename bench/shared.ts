@@ -26,15 +26,27 @@ export function manyOrigins(count = 10_000): string[] {
 export const LOOKUP_DELAY_MS = 1;
 
 export type VariantName =
-  'none' | 'floor' | 'enableCors-3' | 'enableCors-10k' | 'lib-3' | 'lib-10k' | 'lib-resolver' | 'enableCors-async' | 'lib-paths-50';
+  | 'none'
+  | 'floor'
+  | 'enableCors-3'
+  | 'enableCors-10k'
+  | 'lib-3'
+  | 'lib-10k'
+  | 'lib-resolver'
+  | 'enableCors-async'
+  | 'lib-paths-50'
+  | 'lib-source';
 
 export interface VariantSpec {
   readonly name: VariantName;
   /** Shown in the tables. */
   readonly label: string;
   readonly cors: 'none' | 'floor' | 'enableCors' | 'lib';
-  /** `3` / `10000` static origins, `resolver` (CorsOriginResolver class), `callback` (async origin callback). */
-  readonly origins: 3 | 10_000 | 'resolver' | 'callback';
+  /**
+   * `3` / `10000` static origins, `resolver` (CorsOriginResolver class), `callback` (async origin
+   * callback), `source` (CorsOriginSource class loading the 3 origins).
+   */
+  readonly origins: 3 | 10_000 | 'resolver' | 'callback' | 'source';
   /** `paths` patterns in the module options (none when absent); the scenarios' routes are controller routes, so none applies. */
   readonly pathPatterns?: number;
 }
@@ -50,6 +62,7 @@ export const VARIANTS: readonly VariantSpec[] = [
   { name: 'lib-resolver', label: 'CorsModule, resolver 1 ms (cached)', cors: 'lib', origins: 'resolver' },
   { name: 'enableCors-async', label: 'enableCors, async origin callback 1 ms', cors: 'enableCors', origins: 'callback' },
   { name: 'lib-paths-50', label: 'CorsModule, 3 origins, 50 path patterns', cors: 'lib', origins: 3, pathPatterns: 50 },
+  { name: 'lib-source', label: 'CorsModule, CorsOriginSource of 3 origins', cors: 'lib', origins: 'source' },
 ];
 
 export function variantByName(name: string): VariantSpec {

@@ -76,6 +76,7 @@ export class CorsModuleShape extends CorsPolicyShape {
   @IsOptional() @IsBoolean() debug?: unknown;
   @IsOptional() @IsObject() @ValidateNested() resolverCache?: unknown;
   @IsOptional() @IsInt() @Min(1) resolverTimeoutMs?: unknown;
+  @IsOptional() @IsInt() @Min(1) resolverMaxInFlight?: unknown;
   @IsOptional() @IsStrictOption() strict?: unknown;
   @IsOptional() @IsObject() paths?: unknown;
 }

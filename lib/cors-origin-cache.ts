@@ -1,25 +1,45 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { CORS_POLICY_MODULE_OPTIONS, DEFAULT_RESOLVER_CACHE_MAX_ENTRIES, DEFAULT_RESOLVER_CACHE_TTL_MS } from './cors.constants.js';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { BoundedAnswers } from './bounded-answers.js';
+import {
+  CORS_POLICY_MODULE_OPTIONS,
+  DEFAULT_RESOLVER_CACHE_MAX_ENTRIES,
+  DEFAULT_RESOLVER_CACHE_TTL_MS,
+  DEFAULT_RESOLVER_MAX_IN_FLIGHT,
+} from './cors.constants.js';
 import type { CorsModuleOptions } from './cors-policy-options.interface.js';
+import type { CorsOriginSource } from './cors-origin-source.interface.js';
+import { LoadedOriginSet, type LoadedOriginSetSettings } from './loaded-origin-set.js';
 
-interface CachedAnswer {
-  readonly allowed: boolean;
-  readonly expiresAt: number;
-}
+/** What a shared lookup settled with: an answer, or `'failed'` (threw, rejected or timed out: refused, not cached). */
+export type LookupOutcome = boolean | 'failed';
 
-/** The answers of one resolver: LRU by insertion order, plus the lookups under way. */
+/** The answers of one resolver, in two bounded spaces, plus the lookups under way. */
 class ResolverAnswers {
-  readonly answers = new Map<string, CachedAnswer>();
-  readonly pending = new Map<string, Promise<boolean>>();
+  readonly allowed: BoundedAnswers;
+  readonly refused: BoundedAnswers;
+  readonly pending = new Map<string, Promise<LookupOutcome>>();
+  /** Calls of the resolver not settled yet (a timed-out call still holds a database connection). */
+  inFlight = 0;
   /** Bumped by invalidation, so that a lookup started before it does not store a stale answer. */
   generation = 0;
+
+  constructor(maxEntries: number) {
+    this.allowed = new BoundedAnswers(maxEntries);
+    this.refused = new BoundedAnswers(maxEntries);
+  }
 }
 
 /**
  * The cache in front of every `CorsOriginResolver`: per resolver and origin, allowed and
  * refused answers alike, with a time to live (`resolverCache.ttlMs`) and a size bound
- * (`resolverCache.maxEntries`, the oldest answer goes first). Concurrent lookups of one
- * uncached origin share one call. Failures are never cached: the next request asks again.
+ * (`resolverCache.maxEntries`, the oldest answer goes first). Allowed and refused answers are
+ * kept in two spaces of `maxEntries` each, so refusals (a flood of made-up origins) never evict
+ * an allowed answer. Concurrent lookups of one uncached origin share one call, and at most
+ * `resolverMaxInFlight` calls per resolver run at once: beyond that an uncached origin is
+ * refused without asking. Failures are never cached: the next request asks again.
+ *
+ * It also holds the loaded sets of `CorsOriginSource` rules: `invalidate()` and
+ * `invalidateAll()` reload them.
  *
  * Inject it where your data changes, so that the change takes effect at once:
  * @example
@@ -33,47 +53,70 @@ class ResolverAnswers {
  * Each app instance has its own cache: see the README, "Running several instances".
  */
 @Injectable()
-export class CorsOriginCache {
+export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly byResolver = new Map<object, ResolverAnswers>();
+  private readonly sources = new Map<object, LoadedOriginSet>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
+  private readonly maxInFlight: number;
 
   constructor(@Inject(CORS_POLICY_MODULE_OPTIONS) options: CorsModuleOptions) {
     // Options that are not an object (a factory returning null) are reported at startup, not here.
     const settings = (options as CorsModuleOptions | null | undefined)?.resolverCache;
     this.ttlMs = settings?.ttlMs ?? DEFAULT_RESOLVER_CACHE_TTL_MS;
     this.maxEntries = settings?.maxEntries ?? DEFAULT_RESOLVER_CACHE_MAX_ENTRIES;
+    this.maxInFlight = (options as CorsModuleOptions | null | undefined)?.resolverMaxInFlight ?? DEFAULT_RESOLVER_MAX_IN_FLIGHT;
   }
 
-  /** Forgets every resolver's answer for `origin` (exact `Origin` bytes, e.g. `https://app.example.com`). */
+  /** Forgets every resolver's answer for `origin` (exact `Origin` bytes, e.g. `https://app.example.com`) and reloads every source. */
   invalidate(origin: string): void {
     for (const resolver of this.byResolver.values()) {
-      resolver.answers.delete(origin);
+      resolver.allowed.delete(origin);
+      resolver.refused.delete(origin);
       resolver.pending.delete(origin);
       resolver.generation++;
     }
+    for (const source of this.sources.values()) source.invalidate(origin);
   }
 
-  /** Forgets every answer of every resolver. */
+  /** Forgets every answer of every resolver and reloads every source. */
   invalidateAll(): void {
     for (const resolver of this.byResolver.values()) {
-      resolver.answers.clear();
+      resolver.allowed.clear();
+      resolver.refused.clear();
       resolver.pending.clear();
       resolver.generation++;
     }
+    for (const source of this.sources.values()) source.invalidateAll();
   }
 
-  /** How many answers are cached for a resolver (for tests and metrics). */
+  /** How many answers (allowed and refused) are cached for a resolver (for tests and metrics). */
   size(resolver: object): number {
-    return this.byResolver.get(resolver)?.answers.size ?? 0;
+    const state = this.byResolver.get(resolver);
+    return state === undefined ? 0 : state.allowed.size + state.refused.size;
+  }
+
+  /** How many calls of a resolver are under way (for tests and metrics): at most `resolverMaxInFlight`. */
+  inFlight(resolver: object): number {
+    return this.byResolver.get(resolver)?.inFlight ?? 0;
   }
 
   /**
    * The cached answer for `origin`, or the result of `ask()`, shared with every concurrent
-   * caller and cached when it settles. `ask()` rejecting means "refuse, and do not cache".
+   * caller and cached when it settles. `ask()` rejecting means "refuse, and do not cache";
+   * so does a resolver already running `resolverMaxInFlight` calls.
    */
   lookup(resolver: object, origin: string, ask: () => Promise<boolean>): boolean | Promise<boolean> {
-    return this.peek(resolver, origin) ?? this.askOnce(this.stateOf(resolver), origin, ask);
+    const cached = this.answerOf(resolver, origin);
+    if (cached !== undefined) return cached;
+    const outcome =
+      this.pendingOf(resolver, origin) ??
+      this.startLookup(resolver, origin, (release) => {
+        const answer = ask();
+        answer.then(release, release);
+        return answer;
+      });
+    return outcome === undefined ? false : outcome.then((settled) => settled === true);
   }
 
   /**
@@ -81,45 +124,76 @@ export class CorsOriginCache {
    * exists (then `lookup()` asks). Lets callers skip building the `ask` function on a hit.
    */
   peek(resolver: object, origin: string): boolean | Promise<boolean> | undefined {
+    return this.answerOf(resolver, origin) ?? this.pendingOf(resolver, origin)?.then((settled) => settled === true);
+  }
+
+  /** The cached answer, synchronously: what most requests get. */
+  answerOf(resolver: object, origin: string): boolean | undefined {
     const state = this.byResolver.get(resolver);
     if (state === undefined) return undefined;
-    const cached = state.answers.get(origin);
-    if (cached !== undefined) {
-      if (cached.expiresAt > Date.now()) return cached.allowed;
-      state.answers.delete(origin);
-    }
-    return state.pending.get(origin);
+    const now = Date.now();
+    if (state.allowed.has(origin, now)) return true;
+    if (state.refused.has(origin, now)) return false;
+    return undefined;
   }
 
-  private stateOf(resolver: object): ResolverAnswers {
-    let state = this.byResolver.get(resolver);
-    if (state === undefined) this.byResolver.set(resolver, (state = new ResolverAnswers()));
-    return state;
+  /** The lookup of `origin` under way, shared by every request that waits for it. */
+  pendingOf(resolver: object, origin: string): Promise<LookupOutcome> | undefined {
+    return this.byResolver.get(resolver)?.pending.get(origin);
   }
 
-  private askOnce(state: ResolverAnswers, origin: string, ask: () => Promise<boolean>): Promise<boolean> {
+  /**
+   * Starts a shared lookup, or returns `undefined` when the resolver already has
+   * `resolverMaxInFlight` calls under way (refuse at once, cache nothing). `ask` calls the
+   * resolver and calls `release` once that call settles, however late: the slot is held until then.
+   */
+  startLookup(resolver: object, origin: string, ask: (release: () => void) => Promise<boolean>): Promise<LookupOutcome> | undefined {
+    const state = this.stateOf(resolver);
+    if (state.inFlight >= this.maxInFlight) return undefined;
+    state.inFlight++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      state.inFlight--;
+    };
     const generation = state.generation;
-    const lookup = ask().then(
+    const lookup: Promise<LookupOutcome> = ask(release).then(
       (allowed) => {
         if (state.pending.get(origin) === lookup) state.pending.delete(origin);
-        if (this.ttlMs > 0 && state.generation === generation) this.store(state, origin, allowed);
+        if (this.ttlMs > 0 && state.generation === generation) {
+          (allowed ? state.allowed : state.refused).add(origin, Date.now() + this.ttlMs);
+        }
         return allowed;
       },
       () => {
         if (state.pending.get(origin) === lookup) state.pending.delete(origin);
-        return false;
+        return 'failed' as const;
       },
     );
     state.pending.set(origin, lookup);
     return lookup;
   }
 
-  private store(state: ResolverAnswers, origin: string, allowed: boolean): void {
-    state.answers.delete(origin);
-    state.answers.set(origin, { allowed, expiresAt: Date.now() + this.ttlMs });
-    if (state.answers.size > this.maxEntries) {
-      const oldest = state.answers.keys().next();
-      if (oldest.done !== true) state.answers.delete(oldest.value);
-    }
+  /** The loaded set of a `CorsOriginSource` rule, created once per class; loaded at app bootstrap. */
+  sourceSet(type: object, source: CorsOriginSource, name: string, settings: Omit<LoadedOriginSetSettings, 'ttlMs'>): LoadedOriginSet {
+    let set = this.sources.get(type);
+    if (set === undefined) this.sources.set(type, (set = new LoadedOriginSet(source, name, { ...settings, ttlMs: this.ttlMs })));
+    return set;
+  }
+
+  /** Loads every source before the app takes requests (a failed load is logged and retried; the app starts anyway). */
+  async onApplicationBootstrap(): Promise<void> {
+    await Promise.all([...this.sources.values()].map((source) => source.start()));
+  }
+
+  onModuleDestroy(): void {
+    for (const source of this.sources.values()) source.stop();
+  }
+
+  private stateOf(resolver: object): ResolverAnswers {
+    let state = this.byResolver.get(resolver);
+    if (state === undefined) this.byResolver.set(resolver, (state = new ResolverAnswers(this.maxEntries)));
+    return state;
   }
 }

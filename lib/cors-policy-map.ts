@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { CORS_PACKAGE_DEFAULTS } from './cors.constants.js';
 import type { CorsOriginRule } from './cors-policy-options.interface.js';
-import { isResolverClass } from './origin-checks.js';
+import { isResolverClass, isSourceClass } from './origin-checks.js';
 import { POLICY_FIELDS, type PolicyField } from './policy-merge.js';
 import type { PathPolicyEntry } from './path-policies.js';
 import type { RouteEntry } from './policy-table.js';
@@ -12,7 +12,7 @@ export const CORS_PACKAGE_DEFAULT_SOURCE = 'cors package default';
 
 /** One field of an effective policy and where it was declared. */
 export interface CorsPolicyMapField {
-  /** The value, printable: origin rules as text (`RegExp` source, `function name`, `resolver Name`). */
+  /** The value, printable: origin rules as text (`RegExp` source, `function name`, `resolver Name`, `source Name`). */
   readonly value: string | number | boolean | readonly string[] | null;
   /** `CorsModule.forRoot (module defaults)`, `CorsModule.forRoot policies.name`, `@CorsPolicy on Controller[.handler]`, or `cors package default`. */
   readonly source: string;
@@ -132,7 +132,10 @@ function describePolicyField(policy: CompiledPolicy, field: PolicyField): CorsPo
 
 function describeOriginRule(rule: CorsOriginRule): string {
   if (rule instanceof RegExp) return String(rule);
-  if (typeof rule === 'function') return isResolverClass(rule) ? `resolver ${rule.name}` : `function ${rule.name || '(anonymous)'}`;
+  if (typeof rule === 'function') {
+    if (isSourceClass(rule)) return `source ${rule.name}`;
+    return isResolverClass(rule) ? `resolver ${rule.name}` : `function ${rule.name || '(anonymous)'}`;
+  }
   return String(rule);
 }
 

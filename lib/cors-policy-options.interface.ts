@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { CorsOriginResolver } from './cors-origin-resolver.interface.js';
+import type { CorsOriginSource } from './cors-origin-source.interface.js';
 import type { CorsRequest } from './cors-request.interface.js';
 
 /** What the `cors` package's origin callback may answer: allow, refuse, or a rule to test. */
@@ -34,9 +35,10 @@ export type CorsOriginFunction = (origin: string, requestOrCallback: CorsRequest
  * - a subdomain pattern `'https://*.example.com'`: any subdomain at any depth, never the apex;
  * - a `RegExp`, tested against the whole `Origin` header (anchor it: `/^https:\/\/app\.example\.com$/`);
  * - a function ({@link CorsOriginFunction});
- * - an `@Injectable()` class implementing {@link CorsOriginResolver}, listed in a module's `providers`.
+ * - an `@Injectable()` class implementing {@link CorsOriginResolver}, listed in a module's `providers`;
+ * - an `@Injectable()` class implementing {@link CorsOriginSource} (the whole set loaded in memory), listed likewise.
  */
-export type CorsOriginRule = boolean | string | RegExp | CorsOriginFunction | Type<CorsOriginResolver>;
+export type CorsOriginRule = boolean | string | RegExp | CorsOriginFunction | Type<CorsOriginResolver> | Type<CorsOriginSource>;
 
 /**
  * A CORS policy. Same names, types and defaults as the `cors` package's options, so that
@@ -100,6 +102,7 @@ export interface CorsResolverCacheOptions {
   ttlMs?: number;
   /**
    * The most answers kept per resolver; the least recently used go first.
+   * Allowed and refused answers are kept apart, up to this many each, so refusals never evict allowed answers.
    * @defaultValue `10000`
    */
   maxEntries?: number;
@@ -153,6 +156,16 @@ export interface CorsModuleOptions extends CorsPolicyOptions {
    * @defaultValue `1000`
    */
   resolverTimeoutMs?: number;
+  /**
+   * The most lookups in flight at once per resolver (`CorsOriginResolver` class). An uncached
+   * origin beyond that is refused at once, not cached, and logged once per burst (`debug`
+   * reason "resolver busy"): a flood of made-up origins cannot queue up behind your database
+   * pool, and cached answers keep being served. Concurrent requests for one origin share one
+   * lookup and count once. Keep it at or below the pool the resolver queries.
+   * @defaultValue `32`
+   * @example `resolverMaxInFlight: 8`
+   */
+  resolverMaxInFlight?: number;
   /**
    * Strict mode (off by default). With it, an actual request whose `Origin` the route's
    * policy refuses gets 403 before guards and the handler run (a line of defence for

@@ -4,6 +4,7 @@ import { DiscoveryService, MetadataScanner, ModuleRef, Reflector } from '@nestjs
 import type { CompiledPolicy } from './compiled-policy.js';
 import { CorsConfigurationError, formatProblem, type CorsConfigurationProblem } from './cors-configuration.error.js';
 import { CORS_LOGGER_CONTEXT, CORS_POLICY_MODULE_OPTIONS, DEFAULT_RESOLVER_TIMEOUT_MS } from './cors.constants.js';
+import { DEFAULT_RESOLVER_MAX_IN_FLIGHT } from './cors.constants.js';
 import { CorsMiddleware, type StrictRuntime } from './cors.middleware.js';
 import { parseOriginRuleString } from './serialized-origin.js';
 import { CorsModuleShape, CorsPolicyShape, checkShape } from './cors-options.schema.js';
@@ -51,6 +52,7 @@ export class CorsPolicyExplorer implements OnModuleInit {
       this.cache,
       this.options.resolverTimeoutMs ?? DEFAULT_RESOLVER_TIMEOUT_MS,
       this.logger,
+      this.options.resolverMaxInFlight ?? DEFAULT_RESOLVER_MAX_IN_FLIGHT,
     );
     report.errors.push(...checkShape(CorsModuleShape, this.options, MODULE_DEFAULTS_LABEL));
     const named = this.declareNamedPolicies(report);

@@ -16,6 +16,8 @@ export const CORS_PACKAGE_DEFAULTS = {
 export const DEFAULT_RESOLVER_CACHE_TTL_MS = 60_000;
 export const DEFAULT_RESOLVER_CACHE_MAX_ENTRIES = 10_000;
 export const DEFAULT_RESOLVER_TIMEOUT_MS = 1_000;
+/** Default bound on concurrent lookups per resolver (BRIEF §5b). */
+export const DEFAULT_RESOLVER_MAX_IN_FLIGHT = 32;
 
 /** The name of the Nest logger context used for warnings and `debug` explanations. */
 export const CORS_LOGGER_CONTEXT = 'CorsPolicy';

@@ -10,6 +10,7 @@ export { CorsConfigurationError, type CorsConfigurationProblem } from './cors-co
 export { CORS_POLICY_METADATA, CORS_POLICY_MODULE_OPTIONS } from './cors.constants.js';
 export { InjectCorsPolicyOptions } from './inject-cors-policy-options.decorator.js';
 export type { CorsOriginResolver } from './cors-origin-resolver.interface.js';
+export type { CorsOriginSource } from './cors-origin-source.interface.js';
 export type { CorsRequest } from './cors-request.interface.js';
 export type {
   CorsModuleOptions,

@@ -3,14 +3,21 @@ import type { Logger } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
 import type { CorsOriginFunction } from './cors-policy-options.interface.js';
 import type { CorsOriginResolver } from './cors-origin-resolver.interface.js';
-import type { CorsOriginCache } from './cors-origin-cache.js';
+import type { CorsOriginCache, LookupOutcome } from './cors-origin-cache.js';
+import type { CorsOriginSource } from './cors-origin-source.interface.js';
+import type { CorsRequest } from './cors-request.interface.js';
 import { markDynamicRefusal } from './cors-refusal.js';
 import { callOriginFunction, withTimeout } from './origin-function.js';
-import type { DynamicOriginCheck } from './origin-matcher.js';
+import type { DynamicOriginCheck, LoadedOrigins } from './origin-matcher.js';
 import type { CompileReport, DynamicCheckFactory } from './policy-compiler.js';
 
 /** A burst of failures is logged once; a new burst starts after this much quiet. */
 const FAILURE_BURST_MS = 10_000;
+/**
+ * A resolver call that never settles (a leaked promise) gives its `resolverMaxInFlight` slot
+ * back after this many timeouts, so that the resolver cannot stay busy for ever.
+ */
+const SLOT_HELD_AT_MOST_TIMEOUTS = 10;
 
 /** Logs the first failure of a burst and how many followed, never one line per request. */
 class FailureLog {
@@ -30,8 +37,45 @@ class FailureLog {
   }
 }
 
+/** Logs the first refusal of a burst for want of a free `resolverMaxInFlight` slot, and how many followed. */
+class BusyLog {
+  private readonly burst = new BurstLog(FAILURE_BURST_MS);
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly name: string,
+    private readonly maxInFlight: number,
+  ) {}
+
+  record(): void {
+    this.burst.record((suppressed) => {
+      const more = suppressed > 0 ? ` (${suppressed} more since the last report)` : '';
+      this.logger.warn(
+        `${this.name} has ${this.maxInFlight} lookups in flight (resolverMaxInFlight): uncached origins are refused ` +
+          `without asking it until one settles${more}. If this is not a flood of made-up origins, raise resolverMaxInFlight ` +
+          'or load the origins with a CorsOriginSource',
+      );
+    });
+  }
+}
+
+/** A `CorsOriginResolver` class: it has `isOriginAllowed()` on its prototype. */
 export function isResolverClass(rule: Function): rule is new (...args: never[]) => CorsOriginResolver {
   return typeof (rule.prototype as Partial<CorsOriginResolver> | undefined)?.isOriginAllowed === 'function';
+}
+
+/** A `CorsOriginSource` class: it has `loadOrigins()` on its prototype. */
+export function isSourceClass(rule: Function): rule is new (...args: never[]) => CorsOriginSource {
+  return typeof (rule.prototype as Partial<CorsOriginSource> | undefined)?.loadOrigins === 'function';
+}
+
+/** What a request that waited on a shared lookup gets: the answer, or a refusal marked as a failure. */
+function answerFor(request: CorsRequest, outcome: LookupOutcome): boolean {
+  if (outcome === 'failed') {
+    markDynamicRefusal(request, 'resolver failed');
+    return false;
+  }
+  return outcome;
 }
 
 /**
@@ -43,53 +87,91 @@ export function createDynamicCheckFactory(
   cache: CorsOriginCache,
   timeoutMs: number,
   logger: Logger,
+  maxInFlight: number,
 ): DynamicCheckFactory {
-  const checks = new Map<Function, DynamicOriginCheck>();
-  return (rule: Function, declaredAt: string, report: CompileReport): DynamicOriginCheck => {
+  const checks = new Map<Function, DynamicOriginCheck | LoadedOrigins>();
+  return (rule: Function, declaredAt: string, report: CompileReport): DynamicOriginCheck | LoadedOrigins => {
     const known = checks.get(rule);
     if (known !== undefined) return known;
-    const check = isResolverClass(rule)
-      ? resolverCheck(rule, declaredAt, report)
-      : functionCheck(rule as CorsOriginFunction, new FailureLog(logger, `Origin function ${rule.name || '(anonymous)'}`));
+    const check = isSourceClass(rule)
+      ? sourceSet(rule, declaredAt, report)
+      : isResolverClass(rule)
+        ? resolverCheck(rule, declaredAt, report)
+        : functionCheck(rule as CorsOriginFunction, new FailureLog(logger, `Origin function ${rule.name || '(anonymous)'}`));
     checks.set(rule, check);
     return check;
   };
+
+  /** The provider instance of a resolver or source class, or an error naming where to add it. */
+  function provided<T>(type: new (...args: never[]) => T, kind: string, declaredAt: string, report: CompileReport): T | undefined {
+    try {
+      return moduleRef.get(type, { strict: false });
+    } catch {
+      report.errors.push({
+        option: 'origin',
+        declaredAt,
+        problem: `the ${kind} ${type.name} is not provided by any module`,
+        fix: `add ${type.name} to the providers of the module that owns its dependencies, e.g. @Module({ providers: [${type.name}] })`,
+      });
+      return undefined;
+    }
+  }
+
+  function sourceSet(type: new (...args: never[]) => CorsOriginSource, declaredAt: string, report: CompileReport): LoadedOrigins {
+    if (isResolverClass(type)) {
+      report.errors.push({
+        option: 'origin',
+        declaredAt,
+        problem: `${type.name} has both loadOrigins() (a CorsOriginSource) and isOriginAllowed() (a CorsOriginResolver)`,
+        fix: 'keep one: loadOrigins() to load the whole set in memory, isOriginAllowed() to be asked per origin',
+      });
+    }
+    const source = provided(type, 'origin source', declaredAt, report);
+    if (source === undefined) return { origins: new Set(), missed: () => false };
+    return cache.sourceSet(type, source, `Origin source ${type.name}`, { timeoutMs, logger });
+  }
 
   function resolverCheck(
     type: new (...args: never[]) => CorsOriginResolver,
     declaredAt: string,
     report: CompileReport,
   ): DynamicOriginCheck {
-    let resolver: CorsOriginResolver;
-    try {
-      resolver = moduleRef.get(type, { strict: false });
-    } catch {
-      report.errors.push({
-        option: 'origin',
-        declaredAt,
-        problem: `the resolver ${type.name} is not provided by any module`,
-        fix: `add ${type.name} to the providers of the module that owns its dependencies, e.g. @Module({ providers: [${type.name}] })`,
-      });
-      return () => false;
-    }
+    const resolver = provided(type, 'resolver', declaredAt, report);
+    if (resolver === undefined) return () => false;
     const failures = new FailureLog(logger, `Resolver ${type.name}`);
+    const busy = new BusyLog(logger, `Resolver ${type.name}`, maxInFlight);
     const describe = () => `Resolver ${type.name}`;
-    // A cached answer is returned synchronously, without building the lookup.
-    return (origin, request) =>
-      cache.peek(type, origin) ??
-      cache.lookup(type, origin, () =>
-        withTimeout(
-          Promise.resolve().then(() => resolver.isOriginAllowed(origin, request)),
-          timeoutMs,
-          describe,
-        ).then(
-          (allowed) => allowed === true,
-          (error: unknown) => {
-            failures.record(error);
-            throw error;
-          },
-        ),
+    const ask = (origin: string, request: CorsRequest, release: () => void): Promise<boolean> => {
+      const call = Promise.resolve().then(() => resolver.isOriginAllowed(origin, request));
+      // The slot is given back when the resolver's call settles, not when it times out: a
+      // timed-out query still holds its database connection.
+      const leak = setTimeout(release, timeoutMs * SLOT_HELD_AT_MOST_TIMEOUTS);
+      leak.unref();
+      const settled = (): void => {
+        clearTimeout(leak);
+        release();
+      };
+      call.then(settled, settled);
+      return withTimeout(call, timeoutMs, describe).then(
+        (allowed) => allowed === true,
+        (error: unknown) => {
+          failures.record(error);
+          throw error;
+        },
       );
+    };
+    // A cached answer is returned synchronously, without building the lookup.
+    return (origin, request) => {
+      const cached = cache.answerOf(type, origin);
+      if (cached !== undefined) return cached;
+      const lookup = cache.pendingOf(type, origin) ?? cache.startLookup(type, origin, (release) => ask(origin, request, release));
+      if (lookup === undefined) {
+        busy.record();
+        markDynamicRefusal(request, 'resolver busy');
+        return false;
+      }
+      return lookup.then((outcome) => answerFor(request, outcome));
+    };
   }
 
   function functionCheck(fn: CorsOriginFunction, failures: FailureLog): DynamicOriginCheck {

@@ -4,6 +4,16 @@ import { isSubdomainOf, parseSerializedOrigin, type OriginRuleString } from './s
 /** A dynamic origin check (function or resolver), already wrapped with its timeout, cache and logging. */
 export type DynamicOriginCheck = (origin: string, request: CorsRequest) => boolean | Promise<boolean>;
 
+/**
+ * The in-memory set of a `CorsOriginSource`: `origins` is read on every request (a hit needs
+ * no parsing: only serialized origins are loaded); `missed` answers a valid origin it lacks.
+ */
+export interface LoadedOrigins {
+  readonly origins: ReadonlySet<string>;
+  /** Refuses, or waits for a reload that an invalidation asked for (then tells whether it brought the origin). */
+  readonly missed: DynamicOriginCheck;
+}
+
 type SubdomainPattern = Extract<OriginRuleString, { kind: 'subdomains' }>;
 
 /** The origin rules of one policy, compiled at startup. */
@@ -14,7 +24,15 @@ export interface OriginRuleSet {
   readonly exact: ReadonlySet<string>;
   readonly subdomains: readonly SubdomainPattern[];
   readonly regexps: readonly RegExp[];
+  /** Checks asked in order after the static rules: functions, resolvers, and the `missed` of each source. */
   readonly dynamic: readonly DynamicOriginCheck[];
+  /** The sets of `CorsOriginSource` rules, checked right after `exact`. */
+  readonly sources: readonly LoadedOrigins[];
+  /**
+   * Only exact origins and sources: a refusal needs no parsing (an origin that is not serialized
+   * is in no set, and a source's `missed` does not judge it).
+   */
+  readonly exactOnly: boolean;
 }
 
 /**
@@ -24,8 +42,10 @@ export interface OriginRuleSet {
  */
 export function matchOrigin(rules: OriginRuleSet, origin: string, request: CorsRequest): boolean | Promise<boolean> {
   if (rules.exact.has(origin)) return true;
-  // A list of exact origins only (the common case) has answered: refusals need no parsing.
-  if (!rules.reflectAny && rules.subdomains.length === 0 && rules.regexps.length === 0 && rules.dynamic.length === 0) return false;
+  const sources = rules.sources;
+  for (let index = 0; index < sources.length; index++) if (sources[index].origins.has(origin)) return true;
+  // A list of exact origins and sources (the common case) has answered: refusals need no parsing.
+  if (rules.exactOnly) return rules.dynamic.length === 0 ? false : matchDynamic(rules.dynamic, origin, request);
   const parsed = parseSerializedOrigin(origin);
   if (parsed === undefined) return false;
   if (rules.reflectAny) return true;

@@ -3,14 +3,17 @@ import type { CorsOriginRule } from './cors-policy-options.interface.js';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { CORS_PACKAGE_DEFAULTS } from './cors.constants.js';
 import { isToken, splitList } from './header-tokens.js';
-import type { DynamicOriginCheck } from './origin-matcher.js';
+import type { DynamicOriginCheck, LoadedOrigins, OriginRuleSet } from './origin-matcher.js';
 import { isSubdomainOf, parseOriginRuleString, parseSerializedOrigin, type OriginRuleString } from './serialized-origin.js';
 
 type SubdomainPattern = Extract<OriginRuleString, { kind: 'subdomains' }>;
 import type { MergedPolicy, PolicyField } from './policy-merge.js';
 
-/** Turns a function or resolver rule into a check with its timeout, cache and logging. */
-export type DynamicCheckFactory = (rule: Function, declaredAt: string, report: CompileReport) => DynamicOriginCheck;
+/**
+ * Turns a function or resolver rule into a check with its timeout, cache and logging, and a
+ * `CorsOriginSource` rule into its loaded set.
+ */
+export type DynamicCheckFactory = (rule: Function, declaredAt: string, report: CompileReport) => DynamicOriginCheck | LoadedOrigins;
 
 /** The problems found while compiling: errors stop the app, warnings are logged. */
 export interface CompileReport {
@@ -18,7 +21,7 @@ export interface CompileReport {
   readonly warnings: CorsConfigurationProblem[];
 }
 
-const NO_ORIGINS = { reflectAny: false, exact: new Set<string>(), subdomains: [], regexps: [], dynamic: [] };
+const NO_ORIGINS = { reflectAny: false, exact: new Set<string>(), subdomains: [], regexps: [], dynamic: [], sources: [], exactOnly: true };
 
 /** A policy that sends nothing: CORS off. */
 export function disabledPolicy(describedAs: string): CompiledPolicy {
@@ -177,12 +180,14 @@ interface OriginContext {
   readonly problem: ProblemMaker;
 }
 
-function compileOriginRules(rules: readonly CorsOriginRule[], context: OriginContext) {
+function compileOriginRules(rules: readonly CorsOriginRule[], context: OriginContext): OriginRuleSet {
   const { report, problem } = context;
   const exact = new Set<string>();
   const subdomains: SubdomainPattern[] = [];
   const regexps: RegExp[] = [];
   const dynamic: DynamicOriginCheck[] = [];
+  const sources: LoadedOrigins[] = [];
+  let onlySourcesAreDynamic = true;
   let reflectAny = false;
   for (const rule of rules) {
     if (rule === true) reflectAny = true;
@@ -190,8 +195,16 @@ function compileOriginRules(rules: readonly CorsOriginRule[], context: OriginCon
     else if (rule instanceof RegExp) {
       regexps.push(rule);
       warnAboutRegExp(rule, report, problem);
-    } else if (typeof rule === 'function') dynamic.push(context.toDynamicCheck(rule, context.where, report));
-    else if (rule === '*') {
+    } else if (typeof rule === 'function') {
+      const check = context.toDynamicCheck(rule, context.where, report);
+      if (typeof check === 'function') {
+        dynamic.push(check);
+        onlySourcesAreDynamic = false;
+      } else {
+        sources.push(check);
+        dynamic.push(check.missed);
+      }
+    } else if (rule === '*') {
       if (rules.length > 1)
         report.errors.push(
           problem(
@@ -222,7 +235,8 @@ function compileOriginRules(rules: readonly CorsOriginRule[], context: OriginCon
     }
   }
   warnAboutSchemeDowngrade(exact, subdomains, problem, report);
-  return { reflectAny, exact, subdomains, regexps, dynamic };
+  const exactOnly = !reflectAny && subdomains.length === 0 && regexps.length === 0 && onlySourcesAreDynamic;
+  return { reflectAny, exact, subdomains, regexps, dynamic, sources, exactOnly };
 }
 
 function warnAboutRegExp(rule: RegExp, report: CompileReport, problem: ProblemMaker): void {

@@ -23,6 +23,7 @@ export class AppModule {
           channel: config.originsChannel,
           instanceId: config.instanceId,
           listener: config.listener,
+          poolSize: config.poolSize,
         }),
       ],
       controllers: [CatalogueController, PartnerOrdersController, AdminController, PaymentsWebhookController],

@@ -35,6 +35,8 @@ export interface SampleConfig {
   readonly instanceId: string;
   /** Timing of the LISTEN connection. Not env vars: tests shorten or lengthen them. */
   readonly listener: ListenerTiming;
+  /** Connections of the PostgreSQL query pool. Not an env var; default 5. */
+  readonly poolSize: number;
 }
 
 /** How the LISTEN connection reconnects and checks that it is alive. */
@@ -54,6 +56,7 @@ export const DEFAULT_PGLITE_DIR = 'sample/.data';
 export const DEFAULT_CACHE_TTL_MS = 60_000;
 export const DEFAULT_ORIGINS_TABLE = 'trusted_origins';
 export const DEFAULT_ORIGINS_CHANNEL = 'cors_origins';
+export const DEFAULT_POOL_SIZE = 5;
 export const DEFAULT_LISTENER_TIMING: ListenerTiming = { reconnectInitialMs: 100, reconnectMaxMs: 5_000, heartbeatMs: 10_000 };
 
 const INSTANCE_ID = /^[A-Za-z0-9._-]{1,40}$/;
@@ -79,6 +82,7 @@ export function resolveSampleConfig(overrides: SampleConfigOverrides = {}, env: 
     originsChannel: overrides.originsChannel ?? DEFAULT_ORIGINS_CHANNEL,
     instanceId: checkInstanceId(overrides.instanceId ?? nonEmpty(env.INSTANCE_ID) ?? defaultInstanceId()),
     listener: { ...DEFAULT_LISTENER_TIMING, ...overrides.listener },
+    poolSize: overrides.poolSize ?? DEFAULT_POOL_SIZE,
   };
 }
 

@@ -291,6 +291,8 @@ describe('the parsers on huge adversarial inputs', () => {
     subdomains: 'kind' in pattern && pattern.kind === 'subdomains' ? [pattern] : [],
     regexps: [/^https:\/\/(?:www\.)?app\.example\.com$/],
     dynamic: [],
+    sources: [],
+    exactOnly: false,
   };
 
   /** Shapes that make backtracking regular expressions blow up, scaled to `size` bytes. */

@@ -156,7 +156,8 @@ describe('resolver failures fail closed', () => {
 
 describe('the cache is bounded', () => {
   it('keeps at most maxEntries answers after 200,000 distinct origins', async () => {
-    const { app, resolver } = await createApp({ resolverCache: { maxEntries: 1_000 } });
+    // 1,000 lookups at once: above the default resolverMaxInFlight, which would refuse most of them unasked.
+    const { app, resolver } = await createApp({ resolverCache: { maxEntries: 1_000 }, resolverMaxInFlight: 1_000 });
     const cache = app.get(CorsOriginCache);
     const check = (origin: string) => cache.lookup(CountingResolver, origin, () => resolver.isOriginAllowed(origin));
     for (let batch = 0; batch < 200; batch++) {

@@ -99,12 +99,31 @@ describe.each(databases)('sample app on $name', (database) => {
 
       it('allows the static rule https://app.example.com without querying the database', async () => {
         const exists = jest.spyOn(repository, 'exists');
+        const list = jest.spyOn(repository, 'list');
         try {
           const res = await request(server).get('/partners/orders').set('Origin', STATIC_RULE).expect(200);
           expectAllowed(res, STATIC_RULE);
           expect(exists).not.toHaveBeenCalled();
+          expect(list).not.toHaveBeenCalled();
         } finally {
           exists.mockRestore();
+          list.mockRestore();
+        }
+      });
+
+      it('answers a seeded origin and refuses unknown ones without querying the database (the table is loaded whole)', async () => {
+        const exists = jest.spyOn(repository, 'exists');
+        const list = jest.spyOn(repository, 'list');
+        try {
+          expectAllowed(await request(server).get('/partners/orders').set('Origin', SEEDED), SEEDED);
+          for (let index = 0; index < 20; index++) {
+            expectRefused(await request(server).get('/partners/orders').set('Origin', `https://unknown-${index}.example.net`));
+          }
+          expect(exists).not.toHaveBeenCalled();
+          expect(list).not.toHaveBeenCalled();
+        } finally {
+          exists.mockRestore();
+          list.mockRestore();
         }
       });
 
@@ -230,7 +249,7 @@ describe.each(databases)('sample app on $name', (database) => {
           res.body.map((entry: { method: string; path: string }) => [`${entry.method} ${entry.path}`, entry]),
         );
         expect(byRoute['GET /catalogue'].fields.origin).toEqual({ value: ['*'], source: expect.stringContaining('CatalogueController') });
-        expect(byRoute['GET /partners/orders'].fields.origin.value).toEqual(['https://app.example.com', 'resolver TrustedOrigins']);
+        expect(byRoute['GET /partners/orders'].fields.origin.value).toEqual(['https://app.example.com', 'source TrustedOriginsSource']);
         expect(byRoute['GET /partners/orders'].fields.credentials.value).toBe(true);
         expect(byRoute['POST /webhooks/payments']).toMatchObject({ enabled: false });
         expect(byRoute['GET /admin/cors-policies']).toMatchObject({ enabled: false, disabledBy: '@CorsPolicy on AdminController' });

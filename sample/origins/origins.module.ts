@@ -2,8 +2,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { OriginChangesListener } from './origin-changes.listener.js';
 import { OriginsRepository, type OriginsDatabaseOptions } from './origins.repository.js';
 import { TrustedOrigins } from './trusted-origins.resolver.js';
+import { TrustedOriginsSource } from './trusted-origins.source.js';
 
-/** The trusted-origins store, its CORS resolver, and the listener that keeps every instance's cache in step. */
+/** The trusted-origins store, its CORS source (and per-origin resolver), and the listener that keeps every instance's cache in step. */
 @Module({})
 export class OriginsModule {
   static register(database: OriginsDatabaseOptions): DynamicModule {
@@ -12,12 +13,13 @@ export class OriginsModule {
       providers: [
         // An async factory: the database is open and seeded before the app takes requests.
         { provide: OriginsRepository, useFactory: () => OriginsRepository.open(database) },
-        // Listed here, next to its dependency; CorsModule takes this instance from the container.
+        // Listed here, next to their dependency; CorsModule takes these instances from the container.
+        TrustedOriginsSource,
         TrustedOrigins,
         // Needs CorsOriginCache, which CorsModule (global) exports.
         OriginChangesListener,
       ],
-      exports: [OriginsRepository, TrustedOrigins],
+      exports: [OriginsRepository, TrustedOriginsSource, TrustedOrigins],
     };
   }
 }

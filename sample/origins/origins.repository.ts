@@ -24,6 +24,8 @@ export interface OriginsDatabaseOptions {
   readonly instanceId?: string;
   /** Reconnection and heartbeat of the LISTEN connection (PostgreSQL only). */
   readonly listener?: ListenerTiming;
+  /** Connections of the query pool (PostgreSQL only). Default 5. */
+  readonly poolSize?: number;
 }
 
 /** A running subscription to origin changes; `close()` ends it and any reconnection. */
@@ -169,7 +171,7 @@ async function connectPostgres(options: OriginsDatabaseOptions): Promise<Connect
   const connectionString = options.databaseUrl!;
   const instance = options.instanceId ? `-${options.instanceId}` : '';
   const listenerName = `cors-origins-listener${instance}`;
-  const pool = new pg.Pool({ connectionString, max: 5, application_name: `cors-origins${instance}` });
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 5, application_name: `cors-origins${instance}` });
   const listeners = new Set<PostgresListener>();
   return {
     kind: 'PostgreSQL',

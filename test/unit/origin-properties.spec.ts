@@ -21,7 +21,9 @@ type SubdomainPattern = Extract<OriginRuleString, { kind: 'subdomains' }>;
 const REQUEST = { headers: {}, method: 'GET', url: '/' } as unknown as CorsRequest;
 
 function ruleSet(parts: Partial<OriginRuleSet>): OriginRuleSet {
-  return { reflectAny: false, exact: new Set(), subdomains: [], regexps: [], dynamic: [], ...parts };
+  const rules = { reflectAny: false, exact: new Set<string>(), subdomains: [], regexps: [], dynamic: [], sources: [], ...parts };
+  const exactOnly = !rules.reflectAny && rules.subdomains.length === 0 && rules.regexps.length === 0 && rules.dynamic.length === 0;
+  return { exactOnly, ...rules };
 }
 
 // ---------------------------------------------------------------------------------------------
