@@ -11,7 +11,7 @@ import { CorsOriginCache } from './cors-origin-cache.js';
 import type { CorsModuleOptions } from './cors-policy-options.interface.js';
 import { CorsPolicy } from './cors-policy.decorator.js';
 import { CorsPolicyMap } from './cors-policy-map.js';
-import { RefusalExplainer } from './cors-refusal.js';
+import { createDecisionReporter, createExplainer } from './observability.js';
 import { discoverRoutes, readRoutingConfig, sortBySpecificity } from './nest-routes.js';
 import { createDynamicCheckFactory } from './origin-checks.js';
 import { compilePolicy, type CompileReport, type DynamicCheckFactory } from './policy-compiler.js';
@@ -73,8 +73,9 @@ export class CorsPolicyExplorer implements OnModuleInit {
     this.middleware.activate({
       table: new PolicyTable(ordered, defaultPolicy),
       versioning: routing.versioning,
-      explainer: this.options.debug ? new RefusalExplainer(this.logger) : undefined,
+      explainer: createExplainer(this.options.debug, this.logger),
       strict,
+      decisions: createDecisionReporter(this.options.onDecision, this.logger),
     });
   }
 

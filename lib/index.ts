@@ -11,7 +11,9 @@ export { CORS_POLICY_METADATA, CORS_POLICY_MODULE_OPTIONS } from './cors.constan
 export { InjectCorsPolicyOptions } from './inject-cors-policy-options.decorator.js';
 export type { CorsOriginResolver } from './cors-origin-resolver.interface.js';
 export type { CorsRequest } from './cors-request.interface.js';
+export type { CorsDecision, CorsDecisionHook, CorsDecisionReason } from './cors-decision.interface.js';
 export type {
+  CorsDebugOptions,
   CorsModuleOptions,
   CorsOriginCallback,
   CorsOriginFunction,
