@@ -58,7 +58,8 @@ const IsDebugOption = (): PropertyDecorator =>
     name: 'isDebugOption',
     validator: {
       validate: (value: unknown) => typeof value === 'boolean' || isDebugObject(value),
-      defaultMessage: () => "must be true, false, { refusals: 'all' } or { refusals: 'sampled', windowMs?: a whole number of ms, at least 1 }",
+      defaultMessage: () =>
+        "must be true, false, { refusals: 'all' } or { refusals: 'sampled', windowMs?: a whole number of ms, at least 1 }",
     },
   });
 

@@ -275,7 +275,13 @@ function findEntry(
 }
 
 /** An allowed origin's preflight: explains what the browser will still refuse, and reports the decision. */
-function judgePreflight(runtime: CorsRuntime, policy: CompiledPolicy, route: string | undefined, preflight: Preflight, req: CorsRequest): void {
+function judgePreflight(
+  runtime: CorsRuntime,
+  policy: CompiledPolicy,
+  route: string | undefined,
+  preflight: Preflight,
+  req: CorsRequest,
+): void {
   const { origin, method } = preflight;
   const refusals = preflightRefusals(policy, method, req.headers['access-control-request-headers']);
   const explainer = runtime.explainer;

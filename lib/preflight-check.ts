@@ -18,7 +18,11 @@ const NONE: readonly PreflightRefusal[] = [];
  * requested method, then the requested headers. Empty when it lets the request go. Used by
  * `debug` explanations and by `onDecision`, only when one of them is on.
  */
-export function preflightRefusals(policy: CompiledPolicy, method: string, requestedHeaders: string | undefined): readonly PreflightRefusal[] {
+export function preflightRefusals(
+  policy: CompiledPolicy,
+  method: string,
+  requestedHeaders: string | undefined,
+): readonly PreflightRefusal[] {
   const refusals: PreflightRefusal[] = [];
   // With credentials, '*' is a literal method name for browsers, not a wildcard.
   const anyMethod = policy.allowedMethods.has('*') && !policy.credentials;
