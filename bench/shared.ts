@@ -25,7 +25,8 @@ export function manyOrigins(count = 10_000): string[] {
 /** How long the resolver's and the origin callback's lookups take (a database round trip). */
 export const LOOKUP_DELAY_MS = 1;
 
-export type VariantName = 'none' | 'floor' | 'enableCors-3' | 'enableCors-10k' | 'lib-3' | 'lib-10k' | 'lib-resolver' | 'enableCors-async';
+export type VariantName =
+  'none' | 'floor' | 'enableCors-3' | 'enableCors-10k' | 'lib-3' | 'lib-10k' | 'lib-resolver' | 'enableCors-async' | 'lib-3-decisions';
 
 export interface VariantSpec {
   readonly name: VariantName;
@@ -34,6 +35,8 @@ export interface VariantSpec {
   readonly cors: 'none' | 'floor' | 'enableCors' | 'lib';
   /** `3` / `10000` static origins, `resolver` (CorsOriginResolver class), `callback` (async origin callback). */
   readonly origins: 3 | 10_000 | 'resolver' | 'callback';
+  /** With an `onDecision` hook that counts decisions by route and reason (what a metrics recipe does). */
+  readonly decisions?: boolean;
 }
 
 /** In the order they alternate within a round (A B C ... A B C ...). */
@@ -46,6 +49,7 @@ export const VARIANTS: readonly VariantSpec[] = [
   { name: 'lib-10k', label: 'CorsModule, 10,000 origins', cors: 'lib', origins: 10_000 },
   { name: 'lib-resolver', label: 'CorsModule, resolver 1 ms (cached)', cors: 'lib', origins: 'resolver' },
   { name: 'enableCors-async', label: 'enableCors, async origin callback 1 ms', cors: 'enableCors', origins: 'callback' },
+  { name: 'lib-3-decisions', label: 'CorsModule, 3 origins, onDecision counting', cors: 'lib', origins: 3, decisions: true },
 ];
 
 export function variantByName(name: string): VariantSpec {
