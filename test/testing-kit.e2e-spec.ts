@@ -331,6 +331,14 @@ describe('targets', () => {
     expect(() => createCorsBrowser({ getHttpServer: () => undefined }, { origin: PAGE })).toThrow(/pass a Nest application/);
   });
 
+  it('shares one port between concurrent fetches to an app that does not listen, and closes it after', async () => {
+    server = handWritten(() => ({ headers: { 'Access-Control-Allow-Origin': '*' } })).server;
+    const browser = createCorsBrowser(server, { origin: PAGE });
+    const outcomes = await Promise.all([browser.fetch('/a'), browser.fetch('/b', { method: 'PUT' }), browser.fetch('/c')]);
+    expect(outcomes.map((outcome) => outcome.allowed)).toEqual([true, false, true]);
+    expect(server.listening).toBe(false);
+  });
+
   it('uses a server that already listens, and leaves it listening', async () => {
     server = handWritten(() => ({ headers: { 'Access-Control-Allow-Origin': '*' } })).server;
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));

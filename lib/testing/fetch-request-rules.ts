@@ -10,6 +10,7 @@ export const SAFELISTED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', '
 /** Fetch "normalize a method": these six are upper-cased, every other method is sent as written. */
 const NORMALIZED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
 
+/** The method as `fetch()` sends it. */
 export function normalizeMethod(method: string): string {
   const upper = method.toUpperCase();
   return NORMALIZED_METHODS.has(upper) ? upper : method;

@@ -18,6 +18,7 @@ export interface CorsExchange {
   readonly body: string;
 }
 
+/** The HTTP server of a Nest app, or the server itself; throws an `Error` for anything else. */
 export function serverOf(target: CorsTestTarget): Server {
   const server = 'getHttpServer' in target ? target.getHttpServer() : target;
   if (typeof server !== 'object' || server === null || typeof (server as Partial<Server>).listen !== 'function') {
@@ -26,29 +27,45 @@ export function serverOf(target: CorsTestTarget): Server {
   return server as Server;
 }
 
+/** Servers the kit made listen, with the number of fetches using them, so that concurrent fetches share one port. */
+const opened = new WeakMap<Server, { users: number; ready: Promise<void> }>();
+
 /**
  * Runs `use` with the server's address: a server that does not listen yet (a
- * `Test.createTestingModule` app after `init()`) listens on a free loopback port for the time
- * of `use`, as supertest does.
+ * `Test.createTestingModule` app after `init()`) listens on a free loopback port while
+ * fetches use it, as supertest does, and is closed after the last one.
  */
 export async function withAddress<T>(server: Server, use: (host: string, port: number) => Promise<T>): Promise<T> {
-  if (server.listening) {
+  let mine = opened.get(server);
+  if (mine === undefined && server.listening) {
     const address = server.address() as AddressInfo;
     const host = address.address === '::' || address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
     return use(host, address.port);
   }
-  await new Promise<void>((resolve, reject) => {
+  if (mine === undefined) {
+    mine = { users: 0, ready: listen(server) };
+    opened.set(server, mine);
+  }
+  mine.users++;
+  try {
+    await mine.ready;
+    return await use('127.0.0.1', (server.address() as AddressInfo).port);
+  } finally {
+    if (--mine.users === 0) {
+      opened.delete(server);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+}
+
+function listen(server: Server): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
   });
-  try {
-    return await use('127.0.0.1', (server.address() as AddressInfo).port);
-  } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
 }
 
 /** Sends one request with node:http (which, unlike fetch, lets a test set `Origin`). */
