@@ -7,13 +7,21 @@ import 'reflect-metadata';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Delete, Get, Injectable, Module, Patch, Post, Put, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { CorsModule, type CorsOriginResolver, type CorsOriginSource, type CorsPolicyArgument } from '../lib/index.js';
+import { CorsModule, type CorsDecision, type CorsOriginResolver, type CorsOriginSource, type CorsPolicyArgument } from '../lib/index.js';
 import { LOOKUP_DELAY_MS, THREE_ORIGINS, manyOrigins, type VariantSpec } from './shared.js';
 
 const ALLOWED = new Set(THREE_ORIGINS);
 
 /** Calls per origin of the resolver (the library must call it once per origin per TTL). */
 export const resolverCalls = new Map<string, number>();
+/** Decisions counted by route and reason, as a metrics hook would (variant `lib-3-decisions`). */
+export const decisionCounts = new Map<string, number>();
+
+function countDecision(decision: CorsDecision): void {
+  const key = `${decision.route ?? 'none'} ${decision.reason ?? 'allowed'}`;
+  decisionCounts.set(key, (decisionCounts.get(key) ?? 0) + 1);
+}
+
 /** Calls of the `enableCors` origin callback (the `cors` package calls it on every request). */
 export const callbackCounter = { calls: 0 };
 
@@ -192,7 +200,16 @@ export async function createBenchApp({ variant, routes }: BenchAppOptions): Prom
       imports.push(CorsModule.forRoot({ origin: [BenchOriginSource], credentials: true, maxAge: 600 }));
       providers.push(BenchOriginSource);
     } else {
-      imports.push(CorsModule.forRoot({ origin: origins, credentials: true, maxAge: 600, paths: benchPaths(variant.pathPatterns ?? 0) }));
+      const onDecision = variant.decisions === true ? { onDecision: countDecision } : {};
+      imports.push(
+        CorsModule.forRoot({
+          origin: origins,
+          credentials: true,
+          maxAge: 600,
+          paths: benchPaths(variant.pathPatterns ?? 0),
+          ...onDecision,
+        }),
+      );
     }
   }
 

@@ -35,7 +35,8 @@ export type VariantName =
   | 'lib-resolver'
   | 'enableCors-async'
   | 'lib-paths-50'
-  | 'lib-source';
+  | 'lib-source'
+  | 'lib-3-decisions';
 
 export interface VariantSpec {
   readonly name: VariantName;
@@ -49,6 +50,8 @@ export interface VariantSpec {
   readonly origins: 3 | 10_000 | 'resolver' | 'callback' | 'source';
   /** `paths` patterns in the module options (none when absent); the scenarios' routes are controller routes, so none applies. */
   readonly pathPatterns?: number;
+  /** With an `onDecision` hook that counts decisions by route and reason (what a metrics recipe does). */
+  readonly decisions?: boolean;
 }
 
 /** In the order they alternate within a round (A B C ... A B C ...). */
@@ -63,6 +66,7 @@ export const VARIANTS: readonly VariantSpec[] = [
   { name: 'enableCors-async', label: 'enableCors, async origin callback 1 ms', cors: 'enableCors', origins: 'callback' },
   { name: 'lib-paths-50', label: 'CorsModule, 3 origins, 50 path patterns', cors: 'lib', origins: 3, pathPatterns: 50 },
   { name: 'lib-source', label: 'CorsModule, CorsOriginSource of 3 origins', cors: 'lib', origins: 'source' },
+  { name: 'lib-3-decisions', label: 'CorsModule, 3 origins, onDecision counting', cors: 'lib', origins: 3, decisions: true },
 ];
 
 export function variantByName(name: string): VariantSpec {

@@ -53,6 +53,30 @@ const IsStrictOption = (): PropertyDecorator =>
     },
   });
 
+const IsDebugOption = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'isDebugOption',
+    validator: {
+      validate: (value: unknown) => typeof value === 'boolean' || isDebugObject(value),
+      defaultMessage: () =>
+        "must be true, false, { refusals: 'all' } or { refusals: 'sampled', windowMs?: a whole number of ms, at least 1 }",
+    },
+  });
+
+function isDebugObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { refusals, windowMs } = value as { refusals?: unknown; windowMs?: unknown };
+  if (!Object.keys(value).every((key) => key === 'refusals' || key === 'windowMs')) return false;
+  if (refusals === 'all') return windowMs === undefined;
+  return refusals === 'sampled' && (windowMs === undefined || (Number.isInteger(windowMs) && (windowMs as number) >= 1));
+}
+
+const IsFunctionOption = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'isFunctionOption',
+    validator: { validate: (value: unknown) => typeof value === 'function', defaultMessage: () => 'must be a function' },
+  });
+
 /** The shape of a policy, checked with class-validator before its meaning is checked. */
 export class CorsPolicyShape {
   @IsOptional() @IsOriginOption() origin?: unknown;
@@ -73,12 +97,13 @@ class ResolverCacheShape {
 /** The shape of the module options: a policy plus module-wide settings. */
 export class CorsModuleShape extends CorsPolicyShape {
   @IsOptional() @IsObject() policies?: unknown;
-  @IsOptional() @IsBoolean() debug?: unknown;
+  @IsOptional() @IsDebugOption() debug?: unknown;
   @IsOptional() @IsObject() @ValidateNested() resolverCache?: unknown;
   @IsOptional() @IsInt() @Min(1) resolverTimeoutMs?: unknown;
   @IsOptional() @IsInt() @Min(1) resolverMaxInFlight?: unknown;
   @IsOptional() @IsStrictOption() strict?: unknown;
   @IsOptional() @IsObject() paths?: unknown;
+  @IsOptional() @IsFunctionOption() onDecision?: unknown;
 }
 
 const FIXES: Record<string, string> = {
@@ -86,6 +111,8 @@ const FIXES: Record<string, string> = {
   min: 'use a larger number',
   max: 'use a smaller number',
   isBoolean: 'use true or false',
+  isDebugOption: "use debug: true while developing, or debug: { refusals: 'sampled', windowMs: 60000 } in production",
+  isFunctionOption: 'pass a function (decision) => void',
   whitelistValidation: 'remove it, or use one of the documented option names (the `cors` package names)',
   optionsSuccessStatus: 'use a status between 200 and 299, e.g. 204',
 };

@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import type { CorsDecisionHook } from './cors-decision.interface.js';
 import type { CorsOriginResolver } from './cors-origin-resolver.interface.js';
 import type { CorsOriginSource } from './cors-origin-source.interface.js';
 import type { CorsRequest } from './cors-request.interface.js';
@@ -145,10 +146,12 @@ export interface CorsModuleOptions extends CorsPolicyOptions {
   policies?: Record<string, CorsPolicyOptions>;
   /**
    * Log every refusal (origin, route, policy, failed check and the fix) through Nest's
-   * `Logger`, context `CorsPolicy`.
+   * `Logger`, context `CorsPolicy`. `true` logs every refusal (for development);
+   * `{ refusals: 'sampled' }` is safe in production: see {@link CorsDebugOptions}.
    * @defaultValue `false`
+   * @example `debug: process.env.NODE_ENV === 'production' ? { refusals: 'sampled', windowMs: 60_000 } : true`
    */
-  debug?: boolean;
+  debug?: boolean | CorsDebugOptions;
   /** Cache of resolver answers. @defaultValue `{ ttlMs: 60000, maxEntries: 10000 }` */
   resolverCache?: CorsResolverCacheOptions;
   /**
@@ -195,6 +198,40 @@ export interface CorsModuleOptions extends CorsPolicyOptions {
    * @example `paths: { '/graphql': 'partners', '/docs{/*rest}': { origin: '*', credentials: false }, '/internal/{*rest}': false }`
    */
   paths?: Record<string, CorsPolicyArgument>;
+  /**
+   * Called once for every request that carries `Origin` and meets an enabled policy
+   * (preflight or actual), after the verdict, with what was decided and why
+   * ({@link CorsDecision}): for metrics and audit logs. It runs synchronously after the CORS
+   * headers are set and cannot change or delay the response: what it throws or rejects is
+   * logged once per burst, a promise it returns is not awaited. Unset, it costs nothing.
+   * @defaultValue none
+   * @example
+   * ```ts
+   * onDecision: (decision) => {
+   *   if (!decision.allowed) refusals.inc({ route: decision.route ?? 'none', reason: decision.reason ?? 'unknown' });
+   * }
+   * ```
+   */
+  onDecision?: CorsDecisionHook;
+}
+
+/**
+ * `debug` as an object: how refusals are logged.
+ * @example `debug: { refusals: 'sampled', windowMs: 60_000 }`
+ */
+export interface CorsDebugOptions {
+  /**
+   * `'all'`: every refusal, as `debug: true`. `'sampled'`: each (origin, route, reason) once
+   * per `windowMs`, with the number of the same refusals not logged since; at most 1,000
+   * distinct keys per window (a flood of made-up origins cannot grow memory or the log
+   * without bound: the refusals beyond are counted in the next line).
+   */
+  refusals: 'all' | 'sampled';
+  /**
+   * With `'sampled'`: the window, in milliseconds.
+   * @defaultValue `60000`
+   */
+  windowMs?: number;
 }
 
 /** The argument of `@CorsPolicy()`: fields to set, the name of a policy, or `false` for no CORS. */

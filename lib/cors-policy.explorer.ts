@@ -12,7 +12,7 @@ import { CorsOriginCache } from './cors-origin-cache.js';
 import type { CorsModuleOptions, CorsPolicyOptions } from './cors-policy-options.interface.js';
 import { CorsPolicy } from './cors-policy.decorator.js';
 import { CorsPolicyMap } from './cors-policy-map.js';
-import { RefusalExplainer } from './cors-refusal.js';
+import { createDecisionReporter, createExplainer } from './observability.js';
 import { discoverRoutes, readRoutingConfig, sortBySpecificity } from './nest-routes.js';
 import { createDynamicCheckFactory } from './origin-checks.js';
 import { describeNonOptions, moduleOptionsProblem } from './options-kind.js';
@@ -80,8 +80,9 @@ export class CorsPolicyExplorer implements OnModuleInit {
     this.middleware.activate({
       table: new PolicyTable(ordered, defaultPolicy, paths),
       versioning: routing.versioning,
-      explainer: this.options.debug ? new RefusalExplainer(this.logger) : undefined,
+      explainer: createExplainer(this.options.debug, this.logger),
       strict,
+      decisions: createDecisionReporter(this.options.onDecision, this.logger),
     });
   }
 

@@ -1,19 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestException, ForbiddenException, type VersioningOptions } from '@nestjs/common';
 import type { CompiledPolicy } from './compiled-policy.js';
+import type { DecisionReporter } from './cors-decision-reporter.js';
 import type { CorsRequest } from './cors-request.interface.js';
 import { dynamicRefusalOf, type RefusalExplainer, type RefusalReason } from './cors-refusal.js';
-import { isRequestedHeaderList, isToken, parseRequestedHeaders } from './header-tokens.js';
+import { isRequestedHeaderList, isToken } from './header-tokens.js';
 import { matchesVersionFilter } from './nest-routes.js';
 import { matchOrigin } from './origin-matcher.js';
 import type { PathMatch, PolicyTable, RouteEntry } from './policy-table.js';
+import { preflightRefusals } from './preflight-check.js';
 import { parseSerializedOrigin } from './serialized-origin.js';
 import { appendVary, setCorsHeader } from './vary.js';
 
 type Next = (error?: unknown) => void;
 
-/** Methods a browser sends cross-origin without asking for them (Fetch: CORS-safelisted methods). */
-const SAFELISTED_METHODS = new Set(['GET', 'HEAD', 'POST']);
 const ALLOW_ORIGIN = 'Access-Control-Allow-Origin';
 
 /** Strict mode, compiled: see `CorsStrictOptions`. */
@@ -27,6 +27,8 @@ export interface CorsRuntime {
   readonly versioning: VersioningOptions | undefined;
   readonly explainer: RefusalExplainer | undefined;
   readonly strict: StrictRuntime | undefined;
+  /** Set only with the `onDecision` option: without it, no decision is built. */
+  readonly decisions: DecisionReporter | undefined;
 }
 
 /** Where the middleware records its verdict on a request's origin, for `corsCsrfExclusion()`. */
@@ -93,6 +95,10 @@ export class CorsMiddleware {
       setCorsHeader(res, ALLOW_ORIGIN, '*');
       if (policy.exposeHeaders !== undefined) setCorsHeader(res, 'Access-Control-Expose-Headers', policy.exposeHeaders);
       if (this.recordsVerdicts) (req as MarkedRequest)[CORS_ORIGIN_VERDICT] = true;
+      const decisions = runtime.decisions;
+      if (decisions !== undefined && req.headers.origin !== undefined) {
+        decisions.report(false, true, req.headers.origin, req.method ?? 'GET', req, route, policy, undefined);
+      }
       return next();
     }
     appendVary(res, 'Origin');
@@ -118,9 +124,10 @@ export class CorsMiddleware {
     if (origin === undefined) return next();
     if (allowed) {
       allowActual(res, policy, origin);
+      runtime.decisions?.report(false, true, origin, req.method ?? 'GET', req, route, policy, undefined);
       return next();
     }
-    if (policy.enabled) this.refuseOrigin(runtime, origin, route, req, policy);
+    if (policy.enabled) this.refuseOrigin(runtime, origin, route, req.method ?? 'GET', false, req, policy);
     const strict = runtime.strict;
     // Strict mode stops what CORS alone lets through: simple requests that change state.
     if (strict !== undefined && policy.enabled && !strict.appOrigins.has(origin)) {
@@ -141,8 +148,7 @@ export class CorsMiddleware {
     if (!policy.enabled) return next();
     const varyFields = match.policyDependsOnMethod ? policy.preflightVaryByMethod : policy.preflightVary;
     if (varyFields !== '') appendVary(res, varyFields);
-    // Only explanations need the route's name.
-    const route = runtime.explainer === undefined ? '' : (entry?.label ?? `${requestedMethod} ${req.url}`);
+    const route = entry?.label;
     if (policy.wildcard) return this.answerPreflight(runtime, policy, '*', route, preflight, req, res, next);
     const decision = matchOrigin(policy.origins, origin, req);
     if (decision === true) return this.answerPreflight(runtime, policy, origin, route, preflight, req, res, next);
@@ -160,7 +166,7 @@ export class CorsMiddleware {
     runtime: CorsRuntime,
     policy: CompiledPolicy,
     allowOrigin: string,
-    route: string,
+    route: string | undefined,
     preflight: Preflight,
     req: CorsRequest,
     res: ServerResponse,
@@ -173,7 +179,7 @@ export class CorsMiddleware {
     if (allowHeaders) setCorsHeader(res, 'Access-Control-Allow-Headers', allowHeaders);
     if (policy.maxAge !== undefined) setCorsHeader(res, 'Access-Control-Max-Age', policy.maxAge);
     if (policy.exposeHeaders !== undefined) setCorsHeader(res, 'Access-Control-Expose-Headers', policy.exposeHeaders);
-    if (runtime.explainer !== undefined) explainPreflight(runtime.explainer, policy, route, preflight, req);
+    if (runtime.explainer !== undefined || runtime.decisions !== undefined) judgePreflight(runtime, policy, route, preflight, req);
     if (policy.preflightContinue) return next();
     endPreflight(res, policy.optionsSuccessStatus);
   }
@@ -182,20 +188,32 @@ export class CorsMiddleware {
     runtime: CorsRuntime,
     policy: CompiledPolicy,
     origin: string,
-    route: string,
+    route: string | undefined,
     req: CorsRequest,
     res: ServerResponse,
     next: Next,
   ): void {
-    this.refuseOrigin(runtime, origin, route, req, policy);
+    const requestedMethod = req.headers['access-control-request-method'] ?? '';
+    this.refuseOrigin(runtime, origin, route, requestedMethod, true, req, policy);
     if (policy.preflightContinue) return next();
     endPreflight(res, policy.optionsSuccessStatus);
   }
 
-  private refuseOrigin(runtime: CorsRuntime, origin: string, route: string | undefined, req: CorsRequest, policy: CompiledPolicy): void {
-    const explainer = runtime.explainer;
-    if (explainer === undefined) return;
-    explainer.explain(refusalReason(origin, req), origin, route ?? `${req.method} ${req.url}`, policy);
+  /** Explains and reports a refused origin; `method` is a preflight's requested method. */
+  private refuseOrigin(
+    runtime: CorsRuntime,
+    origin: string,
+    route: string | undefined,
+    method: string,
+    preflight: boolean,
+    req: CorsRequest,
+    policy: CompiledPolicy,
+  ): void {
+    const { explainer, decisions } = runtime;
+    if (explainer === undefined && decisions === undefined) return;
+    const reason = refusalReason(origin, req);
+    explainer?.explain(reason, origin, route ?? `${method} ${req.url}`, policy);
+    decisions?.report(preflight, false, origin, method, req, route, policy, reason);
   }
 }
 
@@ -258,25 +276,21 @@ function findEntry(
   return undefined;
 }
 
-function explainPreflight(
-  explainer: RefusalExplainer,
+/** An allowed origin's preflight: explains what the browser will still refuse, and reports the decision. */
+function judgePreflight(
+  runtime: CorsRuntime,
   policy: CompiledPolicy,
-  route: string,
-  { origin, method }: Preflight,
+  route: string | undefined,
+  preflight: Preflight,
   req: CorsRequest,
 ): void {
-  if (!SAFELISTED_METHODS.has(method) && !policy.allowedMethods.has(method) && !policy.allowedMethods.has('*')) {
-    explainer.explain('method not allowed', origin, route, policy, `requested ${method}`);
+  const { origin, method } = preflight;
+  const refusals = preflightRefusals(policy, method, req.headers['access-control-request-headers']);
+  const explainer = runtime.explainer;
+  if (explainer !== undefined) {
+    for (const { reason, detail } of refusals) explainer.explain(reason, origin, route ?? `${method} ${req.url}`, policy, detail);
   }
-  const requested = req.headers['access-control-request-headers'];
-  if (requested === undefined) return;
-  const names = parseRequestedHeaders(requested);
-  if (names === undefined) return explainer.explain('malformed Access-Control-Request-Headers', origin, route, policy);
-  const allowed = policy.allowedHeaderNames;
-  if (allowed === undefined) return;
-  const wildcard = allowed.has('*') && !policy.credentials;
-  const missing = names.filter((name) => !allowed.has(name) && !(wildcard && name !== 'authorization'));
-  if (missing.length > 0) explainer.explain('header not allowed', origin, route, policy, `requested ${missing.join(', ')}`);
+  runtime.decisions?.report(true, refusals.length === 0, origin, method, req, route, policy, refusals[0]?.reason);
 }
 
 /** What is wrong with a preflight that no browser would send, or `undefined`. */

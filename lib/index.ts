@@ -12,7 +12,9 @@ export { InjectCorsPolicyOptions } from './inject-cors-policy-options.decorator.
 export type { CorsOriginResolver } from './cors-origin-resolver.interface.js';
 export type { CorsOriginSource } from './cors-origin-source.interface.js';
 export type { CorsRequest } from './cors-request.interface.js';
+export type { CorsDecision, CorsDecisionHook, CorsDecisionReason } from './cors-decision.interface.js';
 export type {
+  CorsDebugOptions,
   CorsModuleOptions,
   CorsOriginCallback,
   CorsOriginFunction,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import request, { type Response } from 'supertest';
 import { CorsOriginCache } from '../lib/index.js';
+import { assertCorsAllowed, assertCorsRefused, createCorsBrowser } from '../lib/testing/index.js';
 import { createSampleApp } from '../sample/app.js';
 import { OriginsRepository } from '../sample/origins/origins.repository.js';
 import { resolveSampleConfig } from '../sample/sample-config.js';
@@ -268,6 +269,48 @@ describe.each(databases)('sample app on $name', (database) => {
           .options('/webhooks/payments')
           .set({ Origin: SEEDED, 'Access-Control-Request-Method': 'POST' });
         expect(corsHeaders(preflight)).toEqual([]);
+      });
+    });
+
+    describe('as a browser sees it (nestjs-cors-policy/testing)', () => {
+      it('lets any page read the catalogue, but not with credentials', async () => {
+        const browser = createCorsBrowser(app, { origin: 'https://anyone.example.net' });
+        assertCorsAllowed(await browser.fetch('/catalogue', { headers: { Accept: 'application/json' } }), { readable: ['Content-Type'] });
+        assertCorsRefused(await browser.fetch('/catalogue', { credentials: 'include' }), { reason: '"*"' });
+      });
+
+      it('lets a seeded partner read its orders with credentials, after a preflight for X-Request-Id', async () => {
+        const outcome = await createCorsBrowser(app, { origin: SEEDED }).fetch('/partners/orders', {
+          headers: { 'X-Request-Id': 'r-1' },
+          credentials: 'include',
+        });
+        assertCorsAllowed(outcome);
+        expect(outcome.preflight?.requestHeaders['Access-Control-Request-Headers']).toBe('x-request-id');
+        expect(JSON.parse(outcome.response?.body ?? 'null')).toEqual(expect.any(Array));
+      });
+
+      it('hides the partner orders from an unknown origin and from look-alikes', async () => {
+        for (const origin of ['https://unknown.example.net', 'https://partner.example.com.evil.net', 'http://partner.example.com']) {
+          assertCorsRefused(await createCorsBrowser(app, { origin }).fetch('/partners/orders', { credentials: 'include' }), {
+            step: 'response',
+            reason: 'no Access-Control-Allow-Origin',
+          });
+        }
+      });
+
+      it('refuses the admin API to a page on another origin, even a trusted one, at the preflight', async () => {
+        const outcome = await createCorsBrowser(app, { origin: SEEDED }).fetch('/admin/origins', { headers: AUTH });
+        assertCorsRefused(outcome, { step: 'preflight' });
+        expect(outcome.response).toBeUndefined();
+      });
+
+      it('gives a webhook no CORS at all', async () => {
+        const outcome = await createCorsBrowser(app, { origin: SEEDED }).fetch('/webhooks/payments', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ id: 'evt_2' }),
+        });
+        assertCorsRefused(outcome, { step: 'preflight', reason: 'no Access-Control-Allow-Origin' });
       });
     });
   });

@@ -139,6 +139,10 @@ async function main() {
       'dist/cjs/index.js',
       'dist/cjs/index.d.ts',
       'dist/cjs/package.json',
+      'dist/testing/index.js',
+      'dist/testing/index.d.ts',
+      'dist/cjs/testing/index.js',
+      'dist/cjs/testing/index.d.ts',
     ];
     const missing = required.filter((f) => !files.has(f));
     console.log(

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CorsOriginCache } from 'nestjs-cors-policy';
+import { assertCorsAllowed, assertCorsRefused, createCorsBrowser } from 'nestjs-cors-policy/testing';
 import { AppModule, DbOrigins } from './app.module.js';
 import { cases, expectedResolverCalls, mismatches } from './cases.js';
 import { expectedEntry, loadedEntry } from './entry.js';
@@ -49,5 +50,15 @@ describe('nestjs-cors-policy from the packed tarball', () => {
     await response.arrayBuffer();
     assert.equal(response.headers.get('access-control-allow-origin'), 'https://db.example.com');
     assert.deepEqual(app.get(DbOrigins).asked, [...expectedResolverCalls, 'https://db.example.com']);
+  });
+
+  it('nestjs-cors-policy/testing judges calls as a browser would', async () => {
+    const outcome = await createCorsBrowser(app, { origin: 'https://a.example.com' }).fetch('/orders/42', {
+      method: 'PATCH',
+      credentials: 'include',
+    });
+    assertCorsAllowed(outcome);
+    assert.equal(outcome.preflight?.status, 204);
+    assertCorsRefused(await createCorsBrowser(app, { origin: 'https://evil.example.net' }).fetch('/orders'));
   });
 });

@@ -9,6 +9,7 @@ import {
   type CorsOriginResolver,
   type CorsPolicyOptions,
 } from 'nestjs-cors-policy';
+import { createCorsBrowser, type CorsOutcome } from 'nestjs-cors-policy/testing';
 
 export function typesCheck(cache: CorsOriginCache): void {
   const options: CorsModuleOptions = { origin: ['https://a.example.com'], credentials: true, policies: { open: { origin: '*' } } };
@@ -24,4 +25,11 @@ export function typesCheck(cache: CorsOriginCache): void {
   CorsPolicy({ origin: 42 });
   // @ts-expect-error CorsOriginCache has no such method
   cache.clearEverything();
+}
+
+export function testingTypesCheck(outcome: CorsOutcome): void {
+  void createCorsBrowser;
+  // @ts-expect-error the browser's verdict is a boolean
+  const verdict: string = outcome.allowed;
+  void verdict;
 }

@@ -4,6 +4,7 @@ import request from 'supertest';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { CorsOriginCache } from 'nestjs-cors-policy';
+import { assertCorsAllowed, assertCorsRefused, createCorsBrowser } from 'nestjs-cors-policy/testing';
 import { AppModule, DbOrigins } from './app.module.js';
 import { cases, expectedResolverCalls, mismatches } from './cases.js';
 
@@ -43,5 +44,15 @@ describe('nestjs-cors-policy from the packed tarball (NestJS 11, jest, CommonJS)
     const response = await request(app.getHttpServer()).get('/partners').set('origin', 'https://db.example.com');
     expect(response.headers['access-control-allow-origin']).toBe('https://db.example.com');
     expect(app.get(DbOrigins).asked).toEqual([...expectedResolverCalls, 'https://db.example.com']);
+  });
+
+  it('nestjs-cors-policy/testing judges calls as a browser would', async () => {
+    const outcome = await createCorsBrowser(app, { origin: 'https://a.example.com' }).fetch('/orders/42', {
+      method: 'PATCH',
+      credentials: 'include',
+    });
+    assertCorsAllowed(outcome);
+    expect(outcome.preflight?.status).toBe(204);
+    assertCorsRefused(await createCorsBrowser(app, { origin: 'https://evil.example.net' }).fetch('/orders'));
   });
 });

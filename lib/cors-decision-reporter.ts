@@ -1,0 +1,71 @@
+import type { Logger } from '@nestjs/common';
+import { BurstLog } from './burst-log.js';
+import type { CompiledPolicy } from './compiled-policy.js';
+import type { CorsRequest } from './cors-request.interface.js';
+import type { RefusalReason } from './cors-refusal.js';
+import type { CorsDecision, CorsDecisionHook, CorsDecisionReason } from './cors-decision.interface.js';
+
+/** Failures of the hook are logged once per burst of this length. */
+const HOOK_FAILURE_BURST_MS = 10_000;
+
+/**
+ * Hands decisions to the user's `onDecision`. Present only when the option is set, so that
+ * without it the middleware builds nothing. The hook can never change or delay the response:
+ * its errors (thrown or rejected) are caught and logged once per burst, its promises not awaited.
+ */
+export class DecisionReporter {
+  private readonly failures = new BurstLog(HOOK_FAILURE_BURST_MS);
+  private readonly onRejected = (error: unknown): void => {
+    this.fail(error);
+  };
+
+  constructor(
+    private readonly hook: CorsDecisionHook,
+    private readonly logger: Logger,
+  ) {}
+
+  report(
+    preflight: boolean,
+    allowed: boolean,
+    origin: string,
+    method: string,
+    req: CorsRequest,
+    route: string | undefined,
+    policy: CompiledPolicy,
+    reason: RefusalReason | undefined,
+  ): void {
+    const decision: CorsDecision =
+      reason === undefined || allowed
+        ? { preflight, allowed, origin, method, path: pathOf(req), route, policy: policy.describedAs }
+        : { preflight, allowed, origin, method, path: pathOf(req), route, policy: policy.describedAs, reason: toDecisionReason(reason) };
+    try {
+      const result = this.hook(decision);
+      if (isThenable(result)) result.then(undefined, this.onRejected);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.failures.record((suppressed) => {
+      const more = suppressed > 0 ? ` (${suppressed} more failures since the last report)` : '';
+      const cause = error instanceof Error ? error.message : String(error);
+      this.logger.error(`onDecision failed; the response was not affected: ${cause}${more}`);
+    });
+  }
+}
+
+/** A malformed header list is, for the page, a header the server did not allow. */
+function toDecisionReason(reason: RefusalReason): CorsDecisionReason {
+  return reason === 'malformed Access-Control-Request-Headers' ? 'header not allowed' : reason;
+}
+
+function pathOf(req: CorsRequest): string {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}

@@ -1,0 +1,12 @@
+export {
+  createCorsBrowser,
+  type CorsBrowser,
+  type CorsBrowserOptions,
+  type CorsFetchInit,
+  type CorsOutcome,
+  type CorsRefusal,
+} from './cors-browser.js';
+export { assertCorsAllowed, assertCorsRefused, type CorsAllowedExpectation, type CorsRefusedExpectation } from './assertions.js';
+export { recordCorsDecisions, type CorsDecisionRecorder } from './decision-recorder.js';
+export type { CorsExchange, CorsTestTarget } from './http-exchange.js';
+export type { CorsDecision, CorsDecisionReason } from '../cors-decision.interface.js';
