@@ -3,9 +3,16 @@
  * enabled policy, and a hook that throws or is slow changes nothing in the response.
  */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { Controller, Get, Logger, Module, Patch, Post, Put, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Injectable, Logger, Module, Patch, Post, Put, type INestApplication } from '@nestjs/common';
 import request, { type Response } from 'supertest';
-import { CorsConfigurationError, CorsModule, CorsPolicy, type CorsDecision, type CorsModuleOptions } from '../lib/index.js';
+import {
+  CorsConfigurationError,
+  CorsModule,
+  CorsPolicy,
+  type CorsDecision,
+  type CorsModuleOptions,
+  type CorsOriginResolver,
+} from '../lib/index.js';
 import { APP_KINDS } from './support/apps.js';
 
 const TRUSTED = 'https://app.example.com';
@@ -42,10 +49,27 @@ class HooksController {
   }
 }
 
+@Injectable()
+class FailingResolver implements CorsOriginResolver {
+  isOriginAllowed(): Promise<boolean> {
+    return Promise.reject(new Error('directory down'));
+  }
+}
+
+/** Answers `true` once the test lets it, so that its lookup holds the one slot meanwhile. */
+@Injectable()
+class SlowResolver implements CorsOriginResolver {
+  static release: (() => void) | undefined;
+  isOriginAllowed(): Promise<boolean> {
+    return new Promise((resolve) => (SlowResolver.release = () => resolve(true)));
+  }
+}
+
 function appModule(options: CorsModuleOptions) {
   @Module({
     imports: [CorsModule.forRoot({ origin: [TRUSTED], ...options })],
     controllers: [ThingsController, OpenController, HooksController],
+    providers: [FailingResolver, SlowResolver],
   })
   class DecisionsModule {}
   return DecisionsModule;
@@ -211,6 +235,39 @@ describe.each(APP_KINDS)('onDecision on a $name', ({ create }) => {
     const { server, decisions } = await start({ origin: [failing] });
     await request(server).get('/nowhere').set('Origin', TRUSTED);
     expect(decisions).toEqual([expect.objectContaining({ allowed: false, reason: 'resolver failed' })]);
+  });
+
+  it('reports a resolver class that failed as resolver failed, for every request that waited on the lookup', async () => {
+    const { server, decisions } = await start({ origin: [FailingResolver], resolverTimeoutMs: 50 });
+    await Promise.all([1, 2, 3].map(() => request(server).get('/nowhere').set('Origin', TRUSTED)));
+    expect(decisions).toEqual([1, 2, 3].map(() => expect.objectContaining({ allowed: false, reason: 'resolver failed' })));
+  });
+
+  it('reports an origin refused for want of a free lookup slot as resolver busy', async () => {
+    SlowResolver.release = undefined;
+    const { server, decisions } = await start({ origin: [SlowResolver], resolverMaxInFlight: 1 });
+    const first = request(server)
+      .get('/nowhere')
+      .set('Origin', 'https://first.example.com')
+      .then((res) => res);
+    while (SlowResolver.release === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    await request(server).get('/nowhere').set('Origin', 'https://second.example.com').expect(404);
+    (SlowResolver.release as () => void)();
+    await first;
+    expect(decisions).toEqual([
+      expect.objectContaining({ allowed: false, origin: 'https://second.example.com', reason: 'resolver busy' }),
+      expect.objectContaining({ allowed: true, origin: 'https://first.example.com' }),
+    ]);
+  });
+
+  it('reports a path policy by its pattern, with no route', async () => {
+    const { server, decisions } = await start({ paths: { '/graphql': { origin: ['https://gql.example.com'] } } });
+    await request(server).post('/graphql').set('Origin', 'https://gql.example.com');
+    await request(server).post('/graphql').set('Origin', TRUSTED);
+    expect(decisions).toEqual([
+      expect.objectContaining({ allowed: true, path: '/graphql', route: undefined, policy: "CorsModule.forRoot paths['/graphql']" }),
+      expect.objectContaining({ allowed: false, reason: 'origin not trusted', policy: "CorsModule.forRoot paths['/graphql']" }),
+    ]);
   });
 
   it('reports nothing for requests without Origin', async () => {
