@@ -5,6 +5,7 @@ import type { CorsOriginRule } from './cors-policy-options.interface.js';
 import { isResolverClass } from './origin-checks.js';
 import { POLICY_FIELDS, type PolicyField } from './policy-merge.js';
 import type { RouteEntry } from './policy-table.js';
+import type { CorsGatewayGate, GatewayEntry } from './websockets/cors-gateway-gate.js';
 
 /** Where a field's value comes from when no level sets it. */
 export const CORS_PACKAGE_DEFAULT_SOURCE = 'cors package default';
@@ -17,9 +18,19 @@ export interface CorsPolicyMapField {
   readonly source: string;
 }
 
-/** One route with its effective CORS policy. */
+/** Where a WebSocket gateway's handshakes arrive, and which adapter checks them (entries with `method: 'WS'`). */
+export interface CorsPolicyMapGateway {
+  /** `socket.io` (`CorsIoAdapter`), `ws` (`CorsWsAdapter`), or `none`: no adapter of this library checks its handshakes. */
+  readonly adapter: 'socket.io' | 'ws' | 'none';
+  /** `0`: the app's HTTP server. */
+  readonly port: number;
+  /** The socket.io namespace (`/`, `/partners`); `undefined` for `ws` and for dynamic namespaces. */
+  readonly namespace: string | undefined;
+}
+
+/** One route (or WebSocket gateway) with its effective CORS policy. */
 export interface CorsPolicyMapEntry {
-  /** `GET`, `POST`..., `ALL`. */
+  /** `GET`, `POST`..., `ALL`; `WS` for a WebSocket gateway. */
   readonly method: string;
   /** The full path as Nest serves it (prefix, versions, RouterModule path included). */
   readonly path: string;
@@ -30,6 +41,11 @@ export interface CorsPolicyMapEntry {
   readonly disabledBy?: string;
   /** Each policy field with its source; absent when CORS is off. */
   readonly fields?: Readonly<Record<PolicyField, CorsPolicyMapField>>;
+  /**
+   * Present on gateway entries (`method: 'WS'`, `path` the server's path, `handler` the gateway
+   * class). There `enabled: false` means that only same-origin pages and clients without `Origin` connect.
+   */
+  readonly gateway?: CorsPolicyMapGateway;
 }
 
 /**
@@ -46,6 +62,7 @@ export interface CorsPolicyMapEntry {
 export class CorsPolicyMap {
   private routes: readonly RouteEntry[] = [];
   private entries: readonly CorsPolicyMapEntry[] | undefined;
+  private gateways: readonly (RouteLike & { gateway: CorsPolicyMapGateway })[] = [];
 
   /** @internal Called once by the module when the policy table is built. */
   load(routes: readonly RouteEntry[]): void {
@@ -53,11 +70,26 @@ export class CorsPolicyMap {
     this.entries = undefined;
   }
 
-  /** Every route, in the order Nest registers them. Built on first use; routes sharing a policy share its fields. */
+  /** @internal Called once by the module with the WebSocket gateways, listed after the routes. */
+  loadGateways(gateways: readonly GatewayEntry[], gate: CorsGatewayGate): void {
+    this.gateways = gateways.map(({ label, address, policy }) => ({
+      method: 'WS',
+      path: address.path,
+      label,
+      policy,
+      gateway: { adapter: gate.servedBy(address) ?? 'none', port: address.port, namespace: address.namespace },
+    }));
+    this.entries = undefined;
+  }
+
+  /** Every route, in the order Nest registers them, then every WebSocket gateway. Built on first use; routes sharing a policy share its fields. */
   list(): readonly CorsPolicyMapEntry[] {
     if (this.entries === undefined) {
       const fieldsByPolicy = new Map<CompiledPolicy, Record<PolicyField, CorsPolicyMapField>>();
-      this.entries = this.routes.map((route) => describeRoute(route, fieldsByPolicy));
+      this.entries = [
+        ...this.routes.map((route) => describeRoute(route, fieldsByPolicy)),
+        ...this.gateways.map((gateway) => ({ ...describeRoute(gateway, fieldsByPolicy), gateway: gateway.gateway })),
+      ];
     }
     return this.entries;
   }
@@ -77,10 +109,9 @@ export class CorsPolicyMap {
   }
 }
 
-function describeRoute(
-  route: RouteEntry,
-  fieldsByPolicy: Map<CompiledPolicy, Record<PolicyField, CorsPolicyMapField>>,
-): CorsPolicyMapEntry {
+type RouteLike = Pick<RouteEntry, 'method' | 'path' | 'label' | 'policy'>;
+
+function describeRoute(route: RouteLike, fieldsByPolicy: Map<CompiledPolicy, Record<PolicyField, CorsPolicyMapField>>): CorsPolicyMapEntry {
   const { policy } = route;
   const base = { method: route.method, path: route.path, handler: route.label };
   if (!policy.enabled) return { ...base, enabled: false, disabledBy: policy.describedAs };

@@ -7,6 +7,7 @@ import { CorsOriginCache } from './cors-origin-cache.js';
 import { CorsPolicyMap } from './cors-policy-map.js';
 import { CorsPolicyExplorer } from './cors-policy.explorer.js';
 import { keepCorsVaryOn } from './vary.js';
+import { CorsGatewayGate } from './websockets/cors-gateway-gate.js';
 
 /**
  * Per-route CORS. Import it once in the app module; it installs its own middleware on
@@ -22,7 +23,7 @@ import { keepCorsVaryOn } from './vary.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [CorsMiddleware, CorsOriginCache, CorsPolicyMap, CorsPolicyExplorer],
+  providers: [CorsMiddleware, CorsOriginCache, CorsPolicyMap, CorsPolicyExplorer, CorsGatewayGate],
   exports: [CorsOriginCache, CorsPolicyMap, CORS_POLICY_MODULE_OPTIONS],
 })
 export class CorsModule extends ConfigurableCorsModule implements NestModule {
