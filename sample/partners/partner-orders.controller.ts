@@ -1,13 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import { CorsPolicy } from '../../lib/index.js';
-import { TrustedOrigins } from '../origins/trusted-origins.resolver.js';
+import { PARTNERS_CORS_POLICY } from './partners-cors-policy.js';
 
 /**
  * Credentialed partner API. Our own front end is a static rule, checked first without a
  * database query; partner origins come from the database through the TrustedOrigins resolver.
  */
 @Controller('partners')
-@CorsPolicy({ origin: ['https://app.example.com', TrustedOrigins], credentials: true })
+@CorsPolicy(PARTNERS_CORS_POLICY)
 export class PartnerOrdersController {
   @Get('orders')
   orders(): Array<{ id: string; status: string; total: number }> {
