@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Injectable, Module, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
 import { SubscribeMessage, WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import request from 'supertest';
 import {
@@ -379,6 +380,24 @@ describe('CorsWsAdapter: ws gateways under the CORS policies', () => {
       ['PartnerEvents', '/ws/partners', 'ws'],
       ['Sandbox', '/ws/sandbox', 'ws'],
     ]);
+  });
+});
+
+describe('apps built with Test.createTestingModule', () => {
+  it('CorsIoAdapter checks handshakes there too', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [ioModule()] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    app.useWebSocketAdapter(new CorsIoAdapter(app));
+    await app.init();
+    try {
+      const handshake = (origin: string) => request(app.getHttpServer()).get('/socket.io/?EIO=4&transport=polling').set('Origin', origin);
+      expect((await handshake(EVIL)).status).toBe(403);
+      const trusted = await handshake(APP);
+      expect(trusted.status).toBe(200);
+      expect(trusted.headers['access-control-allow-origin']).toBe(APP);
+    } finally {
+      await app.close();
+    }
   });
 });
 
