@@ -93,13 +93,13 @@ async function sendSequentially(port: number, scenario: Scenario, count: number)
   }
 }
 
-interface DumpTotals {
+export interface DumpTotals {
   readonly total: number;
   readonly gcAndCompiler: number;
 }
 
 /** Self cost of every function in a callgrind dump, summed: all, and GC + optimising compiler. */
-async function readDump(file: string): Promise<DumpTotals> {
+export async function readDump(file: string): Promise<DumpTotals> {
   const annotated = await run('callgrind_annotate', ['--threshold=100', '--inclusive=no', file]);
   let total = 0;
   let gcAndCompiler = 0;

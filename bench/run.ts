@@ -5,6 +5,7 @@
  *                                [--only v1,v2] [--skip-load] [--skip-micro] [--skip-startup]
  *                                [--skip-instructions] [--batches N] [--batch-requests N]
  *                                [--profile variant:scenario[,variant:scenario...]] [--out file]
+ *                                [--skip-websockets]
  *
  * Each app variant runs in its own child process (bench/server.ts), one at a time, on
  * 127.0.0.1; autocannon runs here, in the parent. Variants alternate round by round
@@ -20,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { instructionCountUnavailable, instructionRatio, lowest, runInstructionCounts, type InstructionResults } from './instructions.js';
 import { formatSummary, summarize } from './profile.js';
+import { runHandshakeBench } from './websockets.js';
 import {
   SCENARIOS,
   VARIANTS,
@@ -874,6 +876,31 @@ async function main(): Promise<void> {
     throw new Error(`instruction counts: ${instructionsSkipped}`);
   }
 
+  // WebSocket handshakes: Nest's adapters against this library's (bench/websockets.ts).
+  let handshakes: string | undefined;
+  if (!flag('skip-websockets')) {
+    log('WebSocket handshakes...');
+    const track = (child: ChildProcess) => {
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+    };
+    const counting =
+      instructionsSkipped === undefined
+        ? {
+            batches: quick ? 1 : 3,
+            batchHandshakes: quick ? 20 : 100,
+            warmup: quick ? 50 : 300,
+            pairs: quick ? (['io'] as const) : (['io', 'ws'] as const),
+          }
+        : undefined;
+    handshakes = await runHandshakeBench(
+      { rounds: settings.rounds, durationMs: quick ? 1_000 : 3_000, concurrency: 8, instructions: counting, instructionsSkipped },
+      join(here, 'websockets-server.js'),
+      track,
+      log,
+    );
+  }
+
   sections.push(environment(), '');
   if (problems.length > 0) {
     sections.push(
@@ -889,6 +916,7 @@ async function main(): Promise<void> {
   if (instructions !== undefined) sections.push(instructionsSection(instructionVariants, instructions));
   else if (instructionsSkipped !== undefined)
     sections.push('## Instructions per request (callgrind)', '', `Not measured: ${instructionsSkipped}.`, '');
+  if (handshakes !== undefined) sections.push(handshakes);
   if (micro.length > 0) sections.push(microSection(micro));
   if (startup.length > 0) sections.push(startupSection(startup));
   sections.push(checksSection(load?.results, instructions, startup));

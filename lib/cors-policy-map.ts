@@ -6,6 +6,7 @@ import { isResolverClass, isSourceClass } from './origin-checks.js';
 import { POLICY_FIELDS, type PolicyField } from './policy-merge.js';
 import type { PathPolicyEntry } from './path-policies.js';
 import type { RouteEntry } from './policy-table.js';
+import type { CorsGatewayGate, GatewayEntry } from './websockets/cors-gateway-gate.js';
 
 /** Where a field's value comes from when no level sets it. */
 export const CORS_PACKAGE_DEFAULT_SOURCE = 'cors package default';
@@ -18,12 +19,22 @@ export interface CorsPolicyMapField {
   readonly source: string;
 }
 
+/** Where a WebSocket gateway's handshakes arrive, and which adapter checks them (entries with `method: 'WS'`). */
+export interface CorsPolicyMapGateway {
+  /** `socket.io` (`CorsIoAdapter`), `ws` (`CorsWsAdapter`), or `none`: no adapter of this library checks its handshakes. */
+  readonly adapter: 'socket.io' | 'ws' | 'none';
+  /** `0`: the app's HTTP server. */
+  readonly port: number;
+  /** The socket.io namespace (`/`, `/partners`); `undefined` for `ws` and for dynamic namespaces. */
+  readonly namespace: string | undefined;
+}
+
 /**
- * One route with its effective CORS policy, or one `paths` pattern (a row without `handler`,
- * listed after the routes, in declaration order).
+ * One route with its effective CORS policy, one `paths` pattern (a row without `handler`,
+ * listed after the routes, in declaration order), or one WebSocket gateway (`method: 'WS'`).
  */
 export interface CorsPolicyMapEntry {
-  /** `GET`, `POST`..., `ALL`; `ALL` on a `paths` row (every method no route serves there). */
+  /** `GET`, `POST`..., `ALL`; `ALL` on a `paths` row (every method no route serves there); `WS` for a WebSocket gateway. */
   readonly method: string;
   /** The full path as Nest serves it (prefix, versions, RouterModule path included), or the `paths` pattern as declared. */
   readonly path: string;
@@ -39,6 +50,11 @@ export interface CorsPolicyMapEntry {
   readonly disabledBy?: string;
   /** Each policy field with its source; absent when CORS is off. */
   readonly fields?: Readonly<Record<PolicyField, CorsPolicyMapField>>;
+  /**
+   * Present on gateway entries (`method: 'WS'`, `path` the server's path, `handler` the gateway
+   * class). There `enabled: false` means that only same-origin pages and clients without `Origin` connect.
+   */
+  readonly gateway?: CorsPolicyMapGateway;
 }
 
 /**
@@ -56,6 +72,7 @@ export class CorsPolicyMap {
   private routes: readonly RouteEntry[] = [];
   private paths: readonly PathPolicyEntry[] = [];
   private entries: readonly CorsPolicyMapEntry[] | undefined;
+  private gateways: readonly (RouteLike & { gateway: CorsPolicyMapGateway })[] = [];
 
   /** @internal Called once by the module when the policy table is built. */
   load(routes: readonly RouteEntry[], paths: readonly PathPolicyEntry[] = []): void {
@@ -64,7 +81,22 @@ export class CorsPolicyMap {
     this.entries = undefined;
   }
 
-  /** Every route, in the order Nest registers them, then every `paths` pattern. Built on first use; rows sharing a policy share its fields. */
+  /** @internal Called once by the module with the WebSocket gateways, listed after the routes and patterns. */
+  loadGateways(gateways: readonly GatewayEntry[], gate: CorsGatewayGate): void {
+    this.gateways = gateways.map(({ label, address, policy }) => ({
+      method: 'WS',
+      path: address.path,
+      label,
+      policy,
+      gateway: { adapter: gate.servedBy(address) ?? 'none', port: address.port, namespace: address.namespace },
+    }));
+    this.entries = undefined;
+  }
+
+  /**
+   * Every route, in the order Nest registers them, then every `paths` pattern, then every
+   * WebSocket gateway. Built on first use; rows sharing a policy share its fields.
+   */
   list(): readonly CorsPolicyMapEntry[] {
     if (this.entries === undefined) {
       const fieldsByPolicy = new Map<CompiledPolicy, Record<PolicyField, CorsPolicyMapField>>();
@@ -75,7 +107,8 @@ export class CorsPolicyMap {
         return coveredBy === undefined ? row : { ...row, coveredByPath: coveredBy.pattern };
       });
       const paths = this.paths.map((path) => describePolicy({ method: 'ALL', path: path.pattern }, path.policy, fieldsByPolicy));
-      this.entries = [...routes, ...paths];
+      const gateways = this.gateways.map((gateway) => ({ ...describeRoute(gateway, fieldsByPolicy), gateway: gateway.gateway }));
+      this.entries = [...routes, ...paths, ...gateways];
     }
     return this.entries;
   }
@@ -95,10 +128,9 @@ export class CorsPolicyMap {
   }
 }
 
-function describeRoute(
-  route: RouteEntry,
-  fieldsByPolicy: Map<CompiledPolicy, Record<PolicyField, CorsPolicyMapField>>,
-): CorsPolicyMapEntry {
+type RouteLike = Pick<RouteEntry, 'method' | 'path' | 'label' | 'policy'>;
+
+function describeRoute(route: RouteLike, fieldsByPolicy: Map<CompiledPolicy, Record<PolicyField, CorsPolicyMapField>>): CorsPolicyMapEntry {
   return describePolicy({ method: route.method, path: route.path, handler: route.label }, route.policy, fieldsByPolicy);
 }
 

@@ -20,6 +20,9 @@ import { compilePolicy, type CompileReport, type DynamicCheckFactory } from './p
 import { declarePolicy, mergePolicy, type DeclaredPolicy, type MergedPolicy, type PolicyLevel } from './policy-merge.js';
 import { PolicyTable, type RouteEntry } from './policy-table.js';
 import { compilePathPolicies } from './path-policies.js';
+import { CorsGatewayGate } from './websockets/cors-gateway-gate.js';
+import { compileGateways } from './websockets/gateway-policies.js';
+import { discoverGateways } from './websockets/nest-gateways.js';
 
 export const MODULE_DEFAULTS_LABEL = 'CorsModule.forRoot (module defaults)';
 
@@ -40,6 +43,7 @@ export class CorsPolicyExplorer implements OnModuleInit {
     private readonly cache: CorsOriginCache,
     private readonly middleware: CorsMiddleware,
     private readonly policyMap: CorsPolicyMap,
+    private readonly gatewayGate: CorsGatewayGate,
   ) {}
 
   onModuleInit(): void {
@@ -71,11 +75,22 @@ export class CorsPolicyExplorer implements OnModuleInit {
       }
     }
     const paths = compilePathPolicies(this.options.paths, defaults, named, toDynamicCheck, report);
+    const gateways = compileGateways(
+      discoverGateways(this.discovery.getProviders()),
+      (gateway) => {
+        const level = this.readLevel(gateway, `@CorsPolicy on ${gateway.name}`, report);
+        return { policy: compile(level, { argument: undefined, declaredAt: '' }), declared: level.argument !== undefined };
+      },
+      this.gatewayGate.checkContext(MODULE_DEFAULTS_LABEL),
+      report,
+    );
     const strict = compileStrict(this.options.strict, report);
     if (report.errors.length > 0) throw new CorsConfigurationError(report.errors);
     for (const warning of new Set(report.warnings.map(formatProblem))) this.logger.warn(warning);
     const ordered = routing.sortsBySpecificity ? sortBySpecificity(entries).map((entry, order) => ({ ...entry, order })) : entries;
     this.policyMap.load(ordered, paths);
+    this.policyMap.loadGateways(gateways, this.gatewayGate);
+    this.gatewayGate.activate(gateways);
     if (this.options.debug) this.logger.log(`CORS policy map:\n${this.policyMap.toTable()}`);
     this.middleware.activate({
       table: new PolicyTable(ordered, defaultPolicy, paths),

@@ -8,6 +8,7 @@ import { CorsPolicyMap } from './cors-policy-map.js';
 import { CorsPolicyExplorer } from './cors-policy.explorer.js';
 import { describeNonOptions, RejectedModuleOptions } from './options-kind.js';
 import { keepCorsVaryOn } from './vary.js';
+import { CorsGatewayGate } from './websockets/cors-gateway-gate.js';
 
 /**
  * Per-route CORS. Import it once in the app module; it installs its own middleware on
@@ -23,7 +24,7 @@ import { keepCorsVaryOn } from './vary.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [CorsMiddleware, CorsOriginCache, CorsPolicyMap, CorsPolicyExplorer],
+  providers: [CorsMiddleware, CorsOriginCache, CorsPolicyMap, CorsPolicyExplorer, CorsGatewayGate],
   exports: [CorsOriginCache, CorsPolicyMap, CORS_POLICY_MODULE_OPTIONS],
 })
 export class CorsModule extends ConfigurableCorsModule implements NestModule {

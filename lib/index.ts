@@ -6,6 +6,8 @@ export { CorsCacheInvalidator, CORS_INVALIDATION_MAX_PAYLOAD_LENGTH, type CorsCa
 export { corsCsrfExclusion } from './cors-csrf.js';
 export { explainInvalidOrigin } from './origin-validation.js';
 export { CorsPolicyMap, type CorsPolicyMapEntry, type CorsPolicyMapField } from './cors-policy-map.js';
+export type { CorsPolicyMapGateway } from './cors-policy-map.js';
+export type { CorsGatewayTransport } from './websockets/gateway-address.js';
 export { CorsConfigurationError, type CorsConfigurationProblem } from './cors-configuration.error.js';
 export { CORS_POLICY_METADATA, CORS_POLICY_MODULE_OPTIONS } from './cors.constants.js';
 export { InjectCorsPolicyOptions } from './inject-cors-policy-options.decorator.js';

@@ -5,6 +5,7 @@ import { AdminTokenGuard } from './admin/admin-token.guard.js';
 import { CatalogueController } from './catalogue/catalogue.controller.js';
 import { OriginsModule } from './origins/origins.module.js';
 import { PartnerOrdersController } from './partners/partner-orders.controller.js';
+import { PartnerOrdersGateway } from './partners/partner-orders.gateway.js';
 import { PaymentsWebhookController } from './webhooks/payments-webhook.controller.js';
 import { SAMPLE_CONFIG, type SampleConfig } from './sample-config.js';
 
@@ -27,7 +28,7 @@ export class AppModule {
         }),
       ],
       controllers: [CatalogueController, PartnerOrdersController, AdminController, PaymentsWebhookController],
-      providers: [{ provide: SAMPLE_CONFIG, useValue: config }, AdminTokenGuard],
+      providers: [{ provide: SAMPLE_CONFIG, useValue: config }, AdminTokenGuard, PartnerOrdersGateway],
     };
   }
 }

@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
+import { CorsIoAdapter } from '../lib/websockets/socket-io.js';
 import { AppModule } from './app.module.js';
 import { resolveSampleConfig, type SampleConfig, type SampleConfigOverrides } from './sample-config.js';
 
@@ -24,5 +25,7 @@ export async function createSampleApp(options: SampleAppOptions = {}): Promise<S
   const config = resolveSampleConfig(overrides, env);
   // No enableCors(): CORS comes only from CorsModule in AppModule.
   const app = await NestFactory.create(AppModule.register(config), logger === undefined ? {} : { logger });
+  // The partners' gateway checks handshakes against its CORS policy (cross-site WebSocket hijacking).
+  app.useWebSocketAdapter(new CorsIoAdapter(app));
   return { app, config };
 }

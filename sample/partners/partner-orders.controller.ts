@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { CorsPolicy } from '../../lib/index.js';
-import { TrustedOriginsSource } from '../origins/trusted-origins.source.js';
+import { PARTNERS_CORS_POLICY } from './partners-cors-policy.js';
 
 /**
  * Credentialed partner API. Our own front end is a static rule, checked first without a
@@ -8,7 +8,7 @@ import { TrustedOriginsSource } from '../origins/trusted-origins.source.js';
  * (a flood of made-up origins costs no query).
  */
 @Controller('partners')
-@CorsPolicy({ origin: ['https://app.example.com', TrustedOriginsSource], credentials: true })
+@CorsPolicy(PARTNERS_CORS_POLICY)
 export class PartnerOrdersController {
   @Get('orders')
   orders(): Array<{ id: string; status: string; total: number }> {

@@ -24,7 +24,8 @@ const skipBuild = process.env.CONSUMERS_SKIP_BUILD === '1';
 
 const consumers = [
   { name: 'nest12-esm', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'e2e.node-test.ts'] },
-  { name: 'nest12-cjs', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'e2e.node-test.ts'] },
+  // nest12-cjs also installs the websocket packages and runs the gateway check; the others have none of them.
+  { name: 'nest12-cjs', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'e2e.node-test.ts', 'gateways.node-test.ts'] },
   { name: 'nest11-cjs-jest', shared: ['app.module.ts', 'cases.ts', 'types-check.ts'] },
 ];
 

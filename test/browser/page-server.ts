@@ -3,6 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 const PROBE_PAGE = readFileSync(new URL('./probe.html', import.meta.url), 'utf8');
+/** socket.io's browser client, from node_modules, for the WebSocket gateway suite. */
+const SOCKET_IO_CLIENT_PATH = '/socket.io.min.js';
+const socketIoClient = () => readFileSync(new URL('../../node_modules/socket.io-client/dist/socket.io.min.js', import.meta.url), 'utf8');
 
 /** A tiny web server that serves the probe page: one server per page origin. */
 export interface PageServer {
@@ -20,6 +23,10 @@ export interface PageServer {
  */
 export async function startPageServer(listenHost: string, originHost = listenHost): Promise<PageServer> {
   const server: Server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === SOCKET_IO_CLIENT_PATH) {
+      res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' }).end(socketIoClient());
+      return;
+    }
     if (req.method !== 'GET' || (req.url !== '/' && !req.url?.startsWith('/?'))) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
       return;

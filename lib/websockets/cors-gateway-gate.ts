@@ -1,0 +1,143 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { CompiledPolicy } from '../compiled-policy.js';
+import { CORS_LOGGER_CONTEXT, CORS_POLICY_MODULE_OPTIONS } from '../cors.constants.js';
+import type { CorsModuleOptions } from '../cors-policy-options.interface.js';
+import type { DecisionReporter } from '../cors-decision-reporter.js';
+import type { RefusalExplainer } from '../cors-refusal.js';
+import { createDecisionReporter, createExplainer } from '../observability.js';
+import type { CorsRequest } from '../cors-request.interface.js';
+import { describeAddress, sameServer, type CorsGatewayTransport, type GatewayAddress } from './gateway-address.js';
+import type { GatewayCheckContext } from './gateway-policies.js';
+import { judgeHandshake, type HandshakeVerdict } from './handshake-verdict.js';
+
+/** One gateway with its compiled policy, ready for handshakes. */
+export interface GatewayEntry {
+  /** The gateway class name. */
+  readonly label: string;
+  readonly address: GatewayAddress;
+  /** A `RegExp` or function namespace: only the server-wide check applies. */
+  readonly dynamicNamespace: boolean;
+  readonly policy: CompiledPolicy;
+}
+
+/** Checks one handshake; `explain` logs a refusal when `debug` is on. */
+export type HandshakeCheck = (request: CorsRequest, explain: boolean) => HandshakeVerdict | Promise<HandshakeVerdict>;
+
+/** Which gateways a check covers: those of one namespace, or every gateway of the server. */
+export type HandshakeScope = 'namespace' | 'server';
+
+const NOT_READY: HandshakeVerdict = { allowed: false, policy: undefined };
+
+/**
+ * The handshake gate shared by `CorsIoAdapter` and `CorsWsAdapter`, platform-neutral. Nest
+ * creates gateway servers before `onModuleInit` builds the policies, so the adapters install
+ * their hooks at once and every handshake is refused until `activate()`.
+ */
+@Injectable()
+export class CorsGatewayGate {
+  private readonly logger = new Logger(CORS_LOGGER_CONTEXT);
+  private entries: readonly GatewayEntry[] | undefined;
+  private explainer: RefusalExplainer | undefined;
+  private decisions: DecisionReporter | undefined;
+  private readonly servers: { transport: CorsGatewayTransport; address: GatewayAddress }[] = [];
+  /** The adapter the app created, if any (each registers itself). */
+  transport: CorsGatewayTransport | undefined;
+
+  constructor(
+    @Inject(CORS_POLICY_MODULE_OPTIONS) private readonly options: CorsModuleOptions,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  /** @internal What the startup checks need: this gate, and whether the app serves gateways at all. */
+  checkContext(defaultsLabel: string): GatewayCheckContext {
+    // Typed as always there, but undefined in application contexts (no HTTP server, no gateways).
+    const servesGateways = (this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined) !== undefined;
+    return { gate: this, servesGateways, defaultsLabel };
+  }
+
+  /** @internal Called by an adapter when it is constructed. */
+  useTransport(transport: CorsGatewayTransport): void {
+    this.transport = transport;
+  }
+
+  /** @internal Called by an adapter for each gateway server (and namespace) it creates. */
+  registerServer(transport: CorsGatewayTransport, address: GatewayAddress): void {
+    this.servers.push({ transport, address });
+  }
+
+  /** The adapter of this library that serves a gateway's server, or `undefined` when none does. */
+  servedBy(address: GatewayAddress): CorsGatewayTransport | undefined {
+    return this.servers.find((server) => sameServer(server.address, address))?.transport;
+  }
+
+  /** @internal Called once the policy table is built: handshakes are judged from now on. */
+  activate(entries: readonly GatewayEntry[]): void {
+    this.explainer = createExplainer(this.options.debug, this.logger);
+    this.decisions = createDecisionReporter(this.options.onDecision, this.logger);
+    this.entries = entries;
+  }
+
+  /**
+   * The check of the handshakes that reach `address`: with scope `namespace`, the policies of the
+   * gateways of that namespace; with `server`, of every gateway on the server (an origin that
+   * none of them trusts is refused before any namespace is joined).
+   */
+  checker(transport: CorsGatewayTransport, address: GatewayAddress, scope: HandshakeScope): HandshakeCheck {
+    let selected: readonly GatewayEntry[] | undefined;
+    return (request, explain) => {
+      const entries = this.entries;
+      if (entries === undefined) return NOT_READY;
+      selected ??= entries.filter(
+        (entry) =>
+          sameServer(entry.address, address) &&
+          (scope === 'server' || transport === 'ws' || (!entry.dynamicNamespace && entry.address.namespace === address.namespace)),
+      );
+      const gateways = selected;
+      const verdict = judgeHandshake(
+        gateways.map((entry) => entry.policy),
+        request,
+      );
+      if (!explain || (this.explainer === undefined && this.decisions === undefined)) return verdict;
+      // socket.io asks the server first, then the namespace: the server reports only refusals, so one decision per handshake.
+      const decides = scope === 'namespace' || transport === 'ws';
+      const settle = (settled: HandshakeVerdict) => {
+        this.report(settled, decides, gateways, request);
+        return this.explain(settled, transport, address, gateways, request);
+      };
+      return verdict instanceof Promise ? verdict.then(settle) : settle(verdict);
+    };
+  }
+
+  /** `onDecision` for a handshake of a browser page (an `Origin` other than the server's own) under an enabled policy. */
+  private report(verdict: HandshakeVerdict, decides: boolean, gateways: readonly GatewayEntry[], request: CorsRequest): void {
+    const origin = request.headers.origin;
+    const { policy } = verdict;
+    if (this.decisions === undefined || origin === undefined || policy === undefined || !policy.enabled) return;
+    if (!decides && verdict.allowed) return;
+    const route = gateways.map((entry) => entry.label).join(', ') || undefined;
+    this.decisions.report(false, verdict.allowed, origin, request.method ?? 'GET', request, route, policy, verdict.reason);
+  }
+
+  private explain(
+    verdict: HandshakeVerdict,
+    transport: CorsGatewayTransport,
+    address: GatewayAddress,
+    gateways: readonly GatewayEntry[],
+    request: CorsRequest,
+  ): HandshakeVerdict {
+    const origin = request.headers.origin;
+    if (verdict.allowed || origin === undefined || this.explainer === undefined) return verdict;
+    const names = gateways.map((entry) => entry.label).join(', ') || 'no gateway';
+    const route = `WebSocket handshake to ${names} (${describeAddress(transport, address)})`;
+    if (verdict.policy === undefined) {
+      this.logger.warn(`Refused ${route} for origin ${JSON.stringify(origin)}: no gateway policy applies here (fail closed).`);
+    } else if (!verdict.policy.enabled) {
+      const detail = `CORS is off for this gateway (${verdict.policy.describedAs}): only pages of the server's own origin and clients without Origin connect`;
+      this.explainer.explain(verdict.reason ?? 'origin not trusted', origin, route, verdict.policy, detail);
+    } else {
+      this.explainer.explain(verdict.reason ?? 'origin not trusted', origin, route, verdict.policy);
+    }
+    return verdict;
+  }
+}
