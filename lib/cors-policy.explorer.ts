@@ -190,8 +190,8 @@ function memoizedCompiler(
   const compiled = new Map<unknown, Map<unknown, CompiledPolicy>>();
   return (controller: PolicyLevel, handler: PolicyLevel): CompiledPolicy => {
     // Handlers without a decorator share their controller's policy (and the defaults, their module's).
-    const handlerKey = handler.argument ?? NO_DECORATOR;
-    const controllerKey = controller.argument ?? NO_DECORATOR;
+    const handlerKey = memoKey(handler);
+    const controllerKey = memoKey(controller);
     let byHandler = compiled.get(controllerKey);
     if (byHandler === undefined) compiled.set(controllerKey, (byHandler = new Map<unknown, CompiledPolicy>()));
     const known = byHandler.get(handlerKey);
@@ -206,6 +206,16 @@ function memoizedCompiler(
 }
 
 const NO_DECORATOR = Symbol('no @CorsPolicy');
+
+/**
+ * What a compiled policy is shared by. An options object is its decorator's own; a name or
+ * `false` is written on many classes, and the policy names where it was declared (debug lines,
+ * decisions), so those are shared only by the same declaration.
+ */
+function memoKey(level: PolicyLevel): unknown {
+  if (level.argument === undefined) return NO_DECORATOR;
+  return typeof level.argument === 'object' ? level.argument : `${level.declaredAt}\u0000${String(level.argument)}`;
+}
 
 function compileHosts(host: string | RegExp | Array<string | RegExp>): RegExp[] {
   return (Array.isArray(host) ? host : [host]).map((item) => (typeof item === 'string' ? hostPattern(item) : item));

@@ -350,3 +350,42 @@ describe('onDecision is validated at startup', () => {
     expect(String(caught)).toContain('must be a function');
   });
 });
+
+describe('the policy a decision names', () => {
+  it('is where each route declared it, also when two controllers use the same named policy', async () => {
+    @Controller('first')
+    @CorsPolicy('shared')
+    class FirstController {
+      @Get() read() {
+        return 'first';
+      }
+    }
+    @Controller('second')
+    @CorsPolicy('shared')
+    class SecondController {
+      @Get() read() {
+        return 'second';
+      }
+    }
+    const decisions: CorsDecision[] = [];
+    @Module({
+      imports: [
+        CorsModule.forRoot({
+          origin: [TRUSTED],
+          policies: { shared: { origin: [TRUSTED] } },
+          onDecision: (decision) => void decisions.push(decision),
+        }),
+      ],
+      controllers: [FirstController, SecondController],
+    })
+    class SharedPolicyModule {}
+    const app = await APP_KINDS[0].create(SharedPolicyModule);
+    try {
+      await request(app.getHttpServer()).get('/first').set('Origin', TRUSTED).expect(200);
+      await request(app.getHttpServer()).get('/second').set('Origin', TRUSTED).expect(200);
+      expect(decisions.map((decision) => decision.policy)).toEqual(['@CorsPolicy on FirstController', '@CorsPolicy on SecondController']);
+    } finally {
+      await app.close();
+    }
+  });
+});
