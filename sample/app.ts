@@ -1,4 +1,5 @@
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { AppModule } from './app.module.js';
 import { resolveSampleConfig, type SampleConfig, type SampleConfigOverrides } from './sample-config.js';
@@ -22,7 +23,11 @@ export interface SampleApp {
 export async function createSampleApp(options: SampleAppOptions = {}): Promise<SampleApp> {
   const { logger, env, ...overrides } = options;
   const config = resolveSampleConfig(overrides, env);
-  // No enableCors(): CORS comes only from CorsModule in AppModule.
-  const app = await NestFactory.create(AppModule.register(config), logger === undefined ? {} : { logger });
+  // No enableCors(): CORS comes only from CorsModule in AppModule, on either platform.
+  const appOptions = logger === undefined ? {} : { logger };
+  const app =
+    config.platform === 'fastify'
+      ? await NestFactory.create(AppModule.register(config), new FastifyAdapter(), appOptions)
+      : await NestFactory.create(AppModule.register(config), appOptions);
   return { app, config };
 }
