@@ -1,7 +1,8 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import { afterAll, beforeAll, describe } from '@jest/globals';
+import type { INestApplication, NestApplicationOptions, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModule } from '@nestjs/testing';
 
 /** Adjusts an app before it starts (global guards, prefix, versioning...). */
 export type AppSetup = (app: INestApplication) => void;
@@ -94,4 +95,31 @@ export const APP_KINDS_ON_PLATFORMS: readonly PlatformAppKind[] = PLATFORMS.flat
 /** "Express" or "Fastify", for test names. */
 export function platformName(platform: Platform): string {
   return platform === 'express' ? 'Express' : 'Fastify';
+}
+
+/** The platform of the block that is running (see `describeOnPlatforms`); Express outside one. */
+let currentPlatform: Platform = 'express';
+
+/**
+ * Declares a block once per platform (named "<name> (express)" and "<name> (fastify)"); inside it,
+ * `createPlatformApplication` builds its apps on that platform. For suites whose helpers create
+ * their apps at the top level.
+ */
+export function describeOnPlatforms(name: string, body: (platform: Platform) => void): void {
+  describe.each(PLATFORMS)(`${name} (%s)`, (platform) => {
+    beforeAll(() => {
+      currentPlatform = platform;
+    });
+    afterAll(() => {
+      currentPlatform = 'express';
+    });
+    body(platform);
+  });
+}
+
+/** `moduleRef.createNestApplication(options)` on the platform of the running block. */
+export function createPlatformApplication(moduleRef: TestingModule, options: NestApplicationOptions = {}): INestApplication {
+  return currentPlatform === 'fastify'
+    ? moduleRef.createNestApplication(new FastifyAdapter(), options)
+    : moduleRef.createNestApplication(options);
 }
