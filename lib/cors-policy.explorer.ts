@@ -1,6 +1,6 @@
 import { pathToRegexp } from 'path-to-regexp';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
+import { DiscoveryService, HttpAdapterHost, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
 import type { CompiledPolicy } from './compiled-policy.js';
 import { CorsConfigurationError, formatProblem, type CorsConfigurationProblem } from './cors-configuration.error.js';
 import { CORS_LOGGER_CONTEXT, CORS_POLICY_MODULE_OPTIONS, DEFAULT_RESOLVER_TIMEOUT_MS } from './cors.constants.js';
@@ -18,7 +18,8 @@ import { createDynamicCheckFactory } from './origin-checks.js';
 import { describeNonOptions, moduleOptionsProblem } from './options-kind.js';
 import { compilePolicy, type CompileReport, type DynamicCheckFactory } from './policy-compiler.js';
 import { declarePolicy, mergePolicy, type DeclaredPolicy, type MergedPolicy, type PolicyLevel } from './policy-merge.js';
-import { PolicyTable, type RouteEntry } from './policy-table.js';
+import type { RouteEntry } from './policy-table.js';
+import { createRouteTable } from './platform-route-table.js';
 import { compilePathPolicies } from './path-policies.js';
 import { CorsGatewayGate } from './websockets/cors-gateway-gate.js';
 import { compileGateways } from './websockets/gateway-policies.js';
@@ -93,7 +94,7 @@ export class CorsPolicyExplorer implements OnModuleInit {
     this.gatewayGate.activate(gateways);
     if (this.options.debug) this.logger.log(`CORS policy map:\n${this.policyMap.toTable()}`);
     this.middleware.activate({
-      table: new PolicyTable(ordered, defaultPolicy, paths),
+      table: createRouteTable(this.moduleRef.get(HttpAdapterHost, { strict: false }).httpAdapter, ordered, defaultPolicy, paths),
       versioning: routing.versioning,
       explainer: createExplainer(this.options.debug, this.logger),
       strict,

@@ -7,7 +7,8 @@ import { dynamicRefusalOf, type RefusalExplainer, type RefusalReason } from './c
 import { isRequestedHeaderList, isToken } from './header-tokens.js';
 import { matchesVersionFilter } from './nest-routes.js';
 import { matchOrigin } from './origin-matcher.js';
-import type { PathMatch, PolicyTable, RouteEntry } from './policy-table.js';
+import type { CorsRouteTable } from './cors-route-table.interface.js';
+import type { PathMatch, RouteEntry } from './policy-table.js';
 import { preflightRefusals } from './preflight-check.js';
 import { parseSerializedOrigin } from './serialized-origin.js';
 import { appendVary, setCorsHeader } from './vary.js';
@@ -23,7 +24,7 @@ export interface StrictRuntime {
 
 /** The policy table and what the middleware needs with it, ready once the app is initialised. */
 export interface CorsRuntime {
-  readonly table: PolicyTable;
+  readonly table: CorsRouteTable;
   readonly versioning: VersioningOptions | undefined;
   readonly explainer: RefusalExplainer | undefined;
   readonly strict: StrictRuntime | undefined;
@@ -63,7 +64,7 @@ export class CorsMiddleware {
     if (req.method === 'OPTIONS' && origin !== undefined && requestedMethod !== undefined) {
       return this.preflight(runtime, req, res, next, { origin, method: requestedMethod });
     }
-    const match = runtime.table.match(req.url ?? '/');
+    const match = runtime.table.match(req.url ?? '/', req.method ?? 'GET');
     const entry = findActualEntry(runtime, match, req);
     this.actual(runtime, entry?.policy ?? match.fallback, entry?.label, req, res, next);
   };
@@ -76,7 +77,7 @@ export class CorsMiddleware {
     const runtime = this.runtime;
     const origin = req.headers.origin;
     if (runtime === undefined || origin === undefined) return false;
-    const match = runtime.table.match(req.url ?? '/');
+    const match = runtime.table.match(req.url ?? '/', req.method ?? 'GET');
     const policy = findActualEntry(runtime, match, req)?.policy ?? match.fallback;
     if (!policy.enabled) return false;
     return policy.wildcard || matchOrigin(policy.origins, origin, req) === true;
@@ -142,7 +143,7 @@ export class CorsMiddleware {
       const malformed = describeMalformedPreflight(req, preflight);
       if (malformed !== undefined) return next(new BadRequestException(`Malformed CORS preflight: ${malformed}`));
     }
-    const match = runtime.table.match(req.url ?? '/');
+    const match = runtime.table.match(req.url ?? '/', requestedMethod);
     const entry = isToken(requestedMethod) ? findEntry(runtime, match.entries, req, requestedMethod, false) : undefined;
     const policy = entry?.policy ?? match.fallback;
     if (!policy.enabled) return next();

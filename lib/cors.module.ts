@@ -8,6 +8,10 @@ import { CorsPolicyMap } from './cors-policy-map.js';
 import { CorsPolicyExplorer } from './cors-policy.explorer.js';
 import { describeNonOptions, RejectedModuleOptions } from './options-kind.js';
 import { keepCorsVaryOn } from './vary.js';
+import { refuseEnableCors } from './cors-layer-guard.js';
+import { refuseExpressCorsLayer } from './express/express-cors-layer.js';
+import { isFastifyInstance } from './fastify/fastify-instance.js';
+import { refuseFastifyCorsLayer } from './fastify/fastify-cors-layer.js';
 import { CorsGatewayGate } from './websockets/cors-gateway-gate.js';
 
 /**
@@ -62,6 +66,11 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
     // Typed as always there, but undefined until the app (not the module) is created.
     const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
     if (this.installed || adapter === undefined) return;
+    // Two CORS layers would silently override the policies: refused now and later (issue 15).
+    const instance: unknown = adapter.getInstance();
+    if (isFastifyInstance(instance)) refuseFastifyCorsLayer(instance);
+    else refuseExpressCorsLayer(instance);
+    refuseEnableCors(adapter);
     adapter.use(this.middleware.use);
     // Express gives every response the app's `response` prototype: keep CORS Vary fields there once.
     const responsePrototype = adapter.getInstance<{ response?: object } | undefined>()?.response;

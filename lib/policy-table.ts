@@ -1,5 +1,6 @@
 import { pathToRegexp } from 'path-to-regexp';
 import type { CompiledPolicy } from './compiled-policy.js';
+import type { CorsRouteTable } from './cors-route-table.interface.js';
 import type { RouteVersion } from './nest-routes.js';
 import type { PathPolicyEntry } from './path-policies.js';
 
@@ -49,7 +50,7 @@ interface Bucket {
  * routes that share their first segment. `paths` patterns are resolved the same way: a static
  * path's fallback policy is found at startup, so per request it is still one lookup.
  */
-export class PolicyTable {
+export class PolicyTable implements CorsRouteTable {
   private readonly staticPaths = new Map<string, PathMatch>();
   private readonly byFirstSegment = new Map<string, Bucket>();
   /** Routes and patterns whose first segment is itself dynamic: tested for every path that is not static. */

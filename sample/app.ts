@@ -1,4 +1,5 @@
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { CorsIoAdapter } from '../lib/websockets/socket-io.js';
 import { AppModule } from './app.module.js';
@@ -23,8 +24,12 @@ export interface SampleApp {
 export async function createSampleApp(options: SampleAppOptions = {}): Promise<SampleApp> {
   const { logger, env, ...overrides } = options;
   const config = resolveSampleConfig(overrides, env);
-  // No enableCors(): CORS comes only from CorsModule in AppModule.
-  const app = await NestFactory.create(AppModule.register(config), logger === undefined ? {} : { logger });
+  // No enableCors(): CORS comes only from CorsModule in AppModule, on either platform.
+  const appOptions = logger === undefined ? {} : { logger };
+  const app =
+    config.platform === 'fastify'
+      ? await NestFactory.create(AppModule.register(config), new FastifyAdapter(), appOptions)
+      : await NestFactory.create(AppModule.register(config), appOptions);
   // The partners' gateway checks handshakes against its CORS policy (cross-site WebSocket hijacking).
   app.useWebSocketAdapter(new CorsIoAdapter(app));
   return { app, config };

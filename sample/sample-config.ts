@@ -6,6 +6,8 @@ export const SAMPLE_CONFIG = Symbol('SAMPLE_CONFIG');
 
 /** Everything the sample reads from its environment (BRIEF §5, "The sample's interface"). */
 export interface SampleConfig {
+  /** The HTTP platform (`PLATFORM`): `express` (default) or `fastify`. The CORS setup is the same on both. */
+  readonly platform: SamplePlatform;
   /** Interface to listen on. `HOST`, default `127.0.0.1` (not reachable from other machines). */
   readonly host: string;
   /** `PORT`, default 3000; 0 picks a free port. */
@@ -52,6 +54,9 @@ export interface ListenerTiming {
   readonly heartbeatMs: number;
 }
 
+/** The HTTP platforms the sample runs on. */
+export type SamplePlatform = 'express' | 'fastify';
+
 export const DEFAULT_PGLITE_DIR = 'sample/.data';
 export const DEFAULT_CACHE_TTL_MS = 60_000;
 export const DEFAULT_ORIGINS_TABLE = 'trusted_origins';
@@ -70,6 +75,7 @@ export function resolveSampleConfig(overrides: SampleConfigOverrides = {}, env: 
   // Never a built-in default: a token anyone can read in the source protects nothing.
   const adminToken = given ?? randomBytes(32).toString('base64url');
   return {
+    platform: overrides.platform ?? parsePlatform(env.PLATFORM),
     host: overrides.host ?? nonEmpty(env.HOST) ?? '127.0.0.1',
     port: overrides.port ?? parseInteger('PORT', env.PORT, 3000, 65_535),
     pgliteDir: overrides.pgliteDir ?? nonEmpty(env.PGLITE_DIR) ?? DEFAULT_PGLITE_DIR,
@@ -99,6 +105,13 @@ function defaultInstanceId(): string {
 function checkInstanceId(id: string): string {
   if (!INSTANCE_ID.test(id)) throw new Error(`INSTANCE_ID must be 1 to 40 letters, digits, ".", "_" or "-", got "${id}"`);
   return id;
+}
+
+/** An unknown platform stops the sample at startup rather than running on the default one. */
+function parsePlatform(value: string | undefined): SamplePlatform {
+  const platform = nonEmpty(value)?.trim().toLowerCase() ?? 'express';
+  if (platform !== 'express' && platform !== 'fastify') throw new Error(`PLATFORM must be "express" or "fastify", got "${value}"`);
+  return platform;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

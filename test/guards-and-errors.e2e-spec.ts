@@ -26,7 +26,7 @@ import {
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { IsInt, IsString, Min } from 'class-validator';
 import request from 'supertest';
-import { APP_KINDS, type AppKind } from './support/apps.js';
+import { APP_KINDS_ON_PLATFORMS, type AppKind } from './support/apps.js';
 import { CorsModule, CorsPolicy } from '../lib/index.js';
 
 const ALLOWED = 'https://app.example.com';
@@ -135,7 +135,7 @@ function expectRefused(res: request.Response): void {
 }
 
 const useGuard = (app: INestApplication) => app.useGlobalGuards(new RequireAuthorizationGuard());
-const kinds: AppKind[] = APP_KINDS.flatMap(({ name, create }) => [
+const kinds: AppKind[] = APP_KINDS_ON_PLATFORMS.flatMap(({ name, create }) => [
   { name: `${name}, guard from APP_GUARD`, create: () => create(AppGuardModule) },
   { name: `${name}, guard from app.useGlobalGuards`, create: () => create(PlainModule, useGuard) },
 ]);

@@ -7,7 +7,9 @@
 import { jest } from '@jest/globals';
 import { Controller, Get, Injectable, Logger, Module, Patch, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import request from 'supertest';
+import { PLATFORMS, type Platform } from './support/apps.js';
 import {
   CorsConfigurationError,
   CorsModule,
@@ -79,7 +81,25 @@ async function createApp(fixture: Fixture, logger: LoggerService | false = false
   })
   class AppModule {}
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  return moduleRef.createNestApplication({ logger });
+  return platform === 'fastify'
+    ? moduleRef.createNestApplication(new FastifyAdapter(), { logger })
+    : moduleRef.createNestApplication({ logger });
+}
+
+/** The platform the apps of the running block are built on (each top-level block runs on both). */
+let platform: Platform = 'express';
+
+/** Runs a block once per platform, with `createApp` building apps on it. */
+function onEachPlatform(name: string, body: () => void): void {
+  describe.each(PLATFORMS)(`${name} (%s)`, (current) => {
+    beforeAll(() => {
+      platform = current;
+    });
+    afterAll(() => {
+      platform = 'express';
+    });
+    body();
+  });
 }
 
 async function closeQuietly(app: INestApplication): Promise<void> {
@@ -233,7 +253,7 @@ const MODULE_ONLY: RefusedCase[] = [
   { name: "'resolverTimeoutMs'", policy: { resolverTimeoutMs: 10 }, option: 'resolverTimeoutMs' },
 ];
 
-describe('refused configurations fail app.init() with CorsConfigurationError', () => {
+onEachPlatform('refused configurations fail app.init() with CorsConfigurationError', () => {
   describe.each(ALL_PLACEMENTS)('declared in %s', (placement) => {
     it.each(REFUSED)('$name', async ({ policy, option, mentions }) => {
       const error = await initError(place(policy, placement));
@@ -483,7 +503,7 @@ describe('refused configurations fail app.init() with CorsConfigurationError', (
  * Issue 13: `app.enableCors(delegate)` accepts an options delegate; Nest's module builder would
  * turn one (or a string, a list...) into `{}`, i.e. origin '*'. They must stop the app instead.
  */
-describe('values that are not options objects fail app.init(), never fall back to origin *', () => {
+onEachPlatform('values that are not options objects fail app.init(), never fall back to origin *', () => {
   const delegate = (_request: unknown, callback: (error: Error | null, options: object) => void) =>
     callback(null, { origin: 'https://x.example' });
   const notOptions: ReadonlyArray<readonly [string, unknown, string]> = [
@@ -698,7 +718,7 @@ const WARNED: WarnedCase[] = [
   },
 ];
 
-describe("warned configurations start, and log through Nest's Logger with context CorsPolicy", () => {
+onEachPlatform("warned configurations start, and log through Nest's Logger with context CorsPolicy", () => {
   describe.each(ALL_PLACEMENTS)('declared in %s', (placement) => {
     it.each(WARNED)('$name', async ({ policy, option, mentions }) => {
       const { warnings } = await startupWarnings(place(policy, placement));

@@ -2,6 +2,7 @@ import { Controller, Get, Logger, Module, type INestApplication } from '@nestjs/
 import { jest } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
+import { createPlatformApplication, describeOnPlatforms, whenReady } from './support/apps.js';
 import { CorsModule, type CorsModuleOptions } from '../lib/index.js';
 
 @Controller('things')
@@ -15,8 +16,8 @@ async function createApp(options: CorsModuleOptions): Promise<INestApplication> 
   @Module({ imports: [CorsModule.forRoot(options)], controllers: [ThingsController] })
   class AppModule {}
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  return app.init();
+  const app = createPlatformApplication(moduleRef, { logger: false });
+  return whenReady(await app.init());
 }
 
 const APP = 'https://a.example.com';
@@ -34,7 +35,7 @@ const allowedOrigin = async (options: CorsModuleOptions, origin: string, headers
   }
 };
 
-describe('origin functions', () => {
+describeOnPlatforms('origin functions', () => {
   it('accepts a sync predicate that reads the request', async () => {
     const origin = (value: string, req: { headers: Record<string, unknown> }) =>
       value === 'https://a.example.com' && req.headers['x-tenant'] === 'acme';
@@ -81,7 +82,7 @@ describe('origin functions', () => {
   });
 });
 
-describe('debug: true explains every refusal', () => {
+describeOnPlatforms('debug: true explains every refusal', () => {
   let warnings: jest.SpiedFunction<Logger['warn']>;
   beforeEach(() => (warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined)));
   afterEach(() => warnings.mockRestore());
@@ -124,7 +125,7 @@ describe('debug: true explains every refusal', () => {
   });
 });
 
-describe('a function that answers later through the callback (issue 13)', () => {
+describeOnPlatforms('a function that answers later through the callback (issue 13)', () => {
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   type Callback = (error: Error | null, allow?: unknown) => void;
 

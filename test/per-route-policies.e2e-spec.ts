@@ -9,6 +9,7 @@ import { Controller, Delete, Get, Module, Patch, Post, Put, type INestApplicatio
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { corsHeaders, varyOf } from './support/headers.js';
+import { PLATFORMS, createTestingApp } from './support/apps.js';
 import { CorsConfigurationError, CorsModule, CorsPolicy } from '../lib/index.js';
 
 const APP = 'https://app.example.com';
@@ -195,14 +196,12 @@ const DEFAULTS_PREFLIGHT = {
   'access-control-max-age': '600',
 };
 
-describe('Per-route policies', () => {
+describe.each(PLATFORMS)('Per-route policies (%s)', (platform) => {
   let app: INestApplication;
   let server: ReturnType<INestApplication['getHttpServer']>;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    app = await createTestingApp(AppModule, undefined, platform);
     server = app.getHttpServer();
   });
 

@@ -1,7 +1,7 @@
 import { Controller, Get, Injectable, Logger, Module, Patch, Post, Version, VersioningType, type INestApplication } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import { jest } from '@jest/globals';
-import { Test } from '@nestjs/testing';
+import { PLATFORMS, createTestingApp } from './support/apps.js';
 import { CorsModule, CorsPolicy, CorsPolicyMap, type CorsOriginResolver } from '../lib/index.js';
 
 @Injectable()
@@ -55,16 +55,19 @@ class BillingModule {}
 })
 class AppModule {}
 
-describe('CorsPolicyMap', () => {
+describe.each(PLATFORMS)('CorsPolicyMap (%s)', (platform) => {
   let app: INestApplication;
   let logs: jest.SpiedFunction<Logger['log']>;
   beforeAll(async () => {
     logs = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    app.setGlobalPrefix('api');
-    app.enableVersioning({ type: VersioningType.URI });
-    await app.init();
+    app = await createTestingApp(
+      AppModule,
+      (created) => {
+        created.setGlobalPrefix('api');
+        created.enableVersioning({ type: VersioningType.URI });
+      },
+      platform,
+    );
   });
   afterAll(async () => {
     logs.mockRestore();

@@ -28,7 +28,9 @@ import {
 import { RouterModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { corsHeaders, varyOf } from './support/headers.js';
+import { PLATFORMS, whenReady, type Platform } from './support/apps.js';
 import { CorsModule, CorsPolicy, type CorsPolicyOptions } from '../lib/index.js';
 
 const APP = 'https://app.example.com';
@@ -61,12 +63,15 @@ async function boot(
   module: Type,
   setup: (app: INestApplication) => void = () => undefined,
   options: NestApplicationOptions = {},
+  platform: Platform = 'express',
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [module as never] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false, ...options });
+  const app =
+    platform === 'fastify'
+      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false, ...options })
+      : moduleRef.createNestApplication({ logger: false, ...options });
   setup(app);
-  await app.init();
-  return app;
+  return whenReady(await app.init());
 }
 
 type Server = ReturnType<INestApplication['getHttpServer']>;
@@ -112,12 +117,15 @@ class StatusController {
 @Module({ imports: [CorsModule.forRoot(DEFAULTS)], controllers: [HealthController, PrefixedThingsController, StatusController] })
 class PrefixAppModule {}
 
-describe('global prefix with an excluded route', () => {
+describe.each(PLATFORMS)('global prefix with an excluded route (%s)', (platform) => {
   let app: INestApplication;
   let server: Server;
   beforeAll(async () => {
-    app = await boot(PrefixAppModule, (a) =>
-      a.setGlobalPrefix('api', { exclude: ['health', { path: 'status', method: RequestMethod.GET }] }),
+    app = await boot(
+      PrefixAppModule,
+      (a) => a.setGlobalPrefix('api', { exclude: ['health', { path: 'status', method: RequestMethod.GET }] }),
+      {},
+      platform,
     );
     server = app.getHttpServer();
   });
@@ -229,11 +237,11 @@ class UriItemsController {
 @Module({ imports: [CorsModule.forRoot(DEFAULTS)], controllers: [UriItemsController] })
 class UriVersioningAppModule {}
 
-describe('URI versioning', () => {
+describe.each(PLATFORMS)('URI versioning (%s)', (platform) => {
   let app: INestApplication;
   let server: Server;
   beforeAll(async () => {
-    app = await boot(UriVersioningAppModule, (a) => a.enableVersioning({ type: VersioningType.URI }));
+    app = await boot(UriVersioningAppModule, (a) => a.enableVersioning({ type: VersioningType.URI }), {}, platform);
     server = app.getHttpServer();
   });
   afterAll(async () => {
@@ -297,11 +305,16 @@ class HeaderReportsController {
 @Module({ imports: [CorsModule.forRoot(DEFAULTS)], controllers: [HeaderReportsController] })
 class HeaderVersioningAppModule {}
 
-describe('header versioning', () => {
+describe.each(PLATFORMS)('header versioning (%s)', (platform) => {
   let app: INestApplication;
   let server: Server;
   beforeAll(async () => {
-    app = await boot(HeaderVersioningAppModule, (a) => a.enableVersioning({ type: VersioningType.HEADER, header: 'x-api-version' }));
+    app = await boot(
+      HeaderVersioningAppModule,
+      (a) => a.enableVersioning({ type: VersioningType.HEADER, header: 'x-api-version' }),
+      {},
+      platform,
+    );
     server = app.getHttpServer();
   });
   afterAll(async () => {
@@ -743,14 +756,19 @@ class ComposedFeatureModule {}
 })
 class ComposedAppModule {}
 
-describe('global prefix + URI version + RouterModule path, composed', () => {
+describe.each(PLATFORMS)('global prefix + URI version + RouterModule path, composed (%s)', (platform) => {
   let app: INestApplication;
   let server: Server;
   beforeAll(async () => {
-    app = await boot(ComposedAppModule, (a) => {
-      a.setGlobalPrefix('api', { exclude: ['health'] });
-      a.enableVersioning({ type: VersioningType.URI });
-    });
+    app = await boot(
+      ComposedAppModule,
+      (a) => {
+        a.setGlobalPrefix('api', { exclude: ['health'] });
+        a.enableVersioning({ type: VersioningType.URI });
+      },
+      {},
+      platform,
+    );
     server = app.getHttpServer();
   });
   afterAll(async () => {

@@ -2,6 +2,7 @@ import { Controller, Get, Injectable, Logger, Module, type INestApplication } fr
 import { jest } from '@jest/globals';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
+import { createPlatformApplication, describeOnPlatforms, whenReady } from './support/apps.js';
 import { CorsModule, CorsOriginCache, CorsPolicy, type CorsModuleOptions, type CorsOriginResolver } from '../lib/index.js';
 
 /** A resolver standing for a database: counts its calls, can be slowed down, broken or hung. */
@@ -33,8 +34,8 @@ async function createApp(options: CorsModuleOptions): Promise<{ app: INestApplic
   @Module({ imports: [CorsModule.forRoot(options)], controllers: [PartnersController], providers: [CountingResolver] })
   class AppModule {}
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
+  const app = createPlatformApplication(moduleRef, { logger: false });
+  await whenReady(await app.init());
   return { app, resolver: app.get(CountingResolver) };
 }
 
@@ -46,7 +47,7 @@ beforeEach(() => {
   CountingResolver.delayMs = 0;
 });
 
-describe('resolver rules', () => {
+describeOnPlatforms('resolver rules', () => {
   let app: INestApplication;
   let resolver: CountingResolver;
   beforeEach(async () => ({ app, resolver } = await createApp({ resolverCache: { ttlMs: 60_000 }, resolverTimeoutMs: 200 })));
@@ -113,7 +114,7 @@ describe('resolver rules', () => {
   });
 });
 
-describe('resolver failures fail closed', () => {
+describeOnPlatforms('resolver failures fail closed', () => {
   let app: INestApplication;
   let resolver: CountingResolver;
   let errors: jest.SpiedFunction<Logger['error']>;
@@ -154,7 +155,7 @@ describe('resolver failures fail closed', () => {
   });
 });
 
-describe('the cache is bounded', () => {
+describeOnPlatforms('the cache is bounded', () => {
   it('keeps at most maxEntries answers after 200,000 distinct origins', async () => {
     // 1,000 lookups at once: above the default resolverMaxInFlight, which would refuse most of them unasked.
     const { app, resolver } = await createApp({ resolverCache: { maxEntries: 1_000 }, resolverMaxInFlight: 1_000 });
@@ -179,12 +180,12 @@ describe('the cache is bounded', () => {
   });
 });
 
-describe('a resolver that no module provides', () => {
+describeOnPlatforms('a resolver that no module provides', () => {
   it('fails startup with a message saying where to add it', async () => {
     @Module({ imports: [CorsModule.forRoot({})], controllers: [PartnersController] })
     class AppModule {}
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
+    const app = createPlatformApplication(moduleRef, { logger: false });
     await expect(app.init()).rejects.toThrow(/@CorsPolicy on PartnersController.*resolver CountingResolver is not provided.*providers/s);
     await app.close();
   });

@@ -27,6 +27,7 @@ import { Test } from '@nestjs/testing';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { createPlatformApplication, describeOnPlatforms } from './support/apps.js';
 import { CorsModule, CorsPolicy, type CorsOriginResolver, type CorsOriginRule } from '../lib/index.js';
 import { parseSerializedOrigin } from '../lib/serialized-origin.js';
 
@@ -377,7 +378,7 @@ async function bootForm(form: RuleForm): Promise<{ app: INestApplication; port: 
   })
   class ProbeModule {}
   const moduleRef = await Test.createTestingModule({ imports: [ProbeModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = createPlatformApplication(moduleRef, { logger: false });
   await app.listen(0, '127.0.0.1');
   return { app, port: (app.getHttpServer().address() as AddressInfo).port };
 }
@@ -467,71 +468,73 @@ afterAll(() => {
   if (process.env.CORS_PROBE_SUMMARY) console.log(summary.join('\n'));
 });
 
-describe.each(FORMS)('CORS probes: $name rule, credentials: true', (form) => {
-  let app: INestApplication;
-  let port: number;
-  const hostile = hostileFor(form);
-  const legitimate = [...form.legitimate];
-  const trimmed = form.legitimate.flatMap(TRANSPORT_TRIMMED);
+describeOnPlatforms('CORS probes', () => {
+  describe.each(FORMS)('$name rule, credentials: true', (form) => {
+    let app: INestApplication;
+    let port: number;
+    const hostile = hostileFor(form);
+    const legitimate = [...form.legitimate];
+    const trimmed = form.legitimate.flatMap(TRANSPORT_TRIMMED);
 
-  beforeAll(async () => ({ app, port } = await bootForm(form)));
-  afterAll(() => app.close());
+    beforeAll(async () => ({ app, port } = await bootForm(form)));
+    afterAll(() => app.close());
 
-  it('has at least 50 hostile values and every legitimate variant to probe', () => {
-    expect(hostile.length).toBeGreaterThanOrEqual(50);
-    expect(legitimate.length).toBeGreaterThan(0);
-    summary.push(`${form.name}: ${hostile.length} hostile, ${legitimate.length} legitimate, ${trimmed.length} OWS-trimmed legitimate`);
-  });
+    it('has at least 50 hostile values and every legitimate variant to probe', () => {
+      expect(hostile.length).toBeGreaterThanOrEqual(50);
+      expect(legitimate.length).toBeGreaterThan(0);
+      summary.push(`${form.name}: ${hostile.length} hostile, ${legitimate.length} legitimate, ${trimmed.length} OWS-trimmed legitimate`);
+    });
 
-  it.each(['GET', 'OPTIONS'] as const)('accepts zero hostile origins (%s)', async (method) => {
-    const answers = await mapConcurrent(hostile, 8, async (probe) => ({ probe, answer: await send(port, method, probe) }));
-    const accepted = answers.filter(
-      ({ answer }) =>
-        answer.headers['access-control-allow-origin'] !== undefined || answer.headers['access-control-allow-credentials'] !== undefined,
-    );
-    const leakedAllow = answers.filter(({ answer }) => allowHeadersOf(answer.headers).length > 0);
-    const missingVary = answers.filter(({ answer }) => !varyHasOrigin(answer.headers));
-    const failed = answers.filter(({ answer }) => answer.status >= 500 || answer.status === 0);
-    const wrongStatus = answers.filter(({ answer }) => answer.status !== (method === 'GET' ? 200 : 204));
-    expect(accepted.map(({ probe, answer }) => ({ probe, acao: answer.headers['access-control-allow-origin'] }))).toEqual([]);
-    expect(leakedAllow.map(({ probe, answer }) => ({ probe, headers: allowHeadersOf(answer.headers) }))).toEqual([]);
-    expect(missingVary.map(({ probe, answer }) => ({ probe, vary: answer.headers.vary }))).toEqual([]);
-    expect(failed.map(({ probe, answer }) => ({ probe, status: answer.status }))).toEqual([]);
-    // The handler runs for a refused origin (CORS protects reads) and the preflight is answered
-    // without permission: every probe reached the library (none is refused by Node's parser).
-    expect(wrongStatus.map(({ probe, answer }) => ({ probe, status: answer.status }))).toEqual([]);
-  });
+    it.each(['GET', 'OPTIONS'] as const)('accepts zero hostile origins (%s)', async (method) => {
+      const answers = await mapConcurrent(hostile, 8, async (probe) => ({ probe, answer: await send(port, method, probe) }));
+      const accepted = answers.filter(
+        ({ answer }) =>
+          answer.headers['access-control-allow-origin'] !== undefined || answer.headers['access-control-allow-credentials'] !== undefined,
+      );
+      const leakedAllow = answers.filter(({ answer }) => allowHeadersOf(answer.headers).length > 0);
+      const missingVary = answers.filter(({ answer }) => !varyHasOrigin(answer.headers));
+      const failed = answers.filter(({ answer }) => answer.status >= 500 || answer.status === 0);
+      const wrongStatus = answers.filter(({ answer }) => answer.status !== (method === 'GET' ? 200 : 204));
+      expect(accepted.map(({ probe, answer }) => ({ probe, acao: answer.headers['access-control-allow-origin'] }))).toEqual([]);
+      expect(leakedAllow.map(({ probe, answer }) => ({ probe, headers: allowHeadersOf(answer.headers) }))).toEqual([]);
+      expect(missingVary.map(({ probe, answer }) => ({ probe, vary: answer.headers.vary }))).toEqual([]);
+      expect(failed.map(({ probe, answer }) => ({ probe, status: answer.status }))).toEqual([]);
+      // The handler runs for a refused origin (CORS protects reads) and the preflight is answered
+      // without permission: every probe reached the library (none is refused by Node's parser).
+      expect(wrongStatus.map(({ probe, answer }) => ({ probe, status: answer.status }))).toEqual([]);
+    });
 
-  it.each(['GET', 'OPTIONS'] as const)('refuses zero legitimate origins (%s)', async (method) => {
-    for (const origin of legitimate) {
-      const answer = await send(port, method, origin);
-      expect({ origin, status: answer.status }).toEqual({ origin, status: method === 'GET' ? 200 : 204 });
-      expect({ origin, acao: answer.headers['access-control-allow-origin'] }).toEqual({ origin, acao: origin });
-      expect({ origin, credentials: answer.headers['access-control-allow-credentials'] }).toEqual({ origin, credentials: 'true' });
-      expect(varyHasOrigin(answer.headers)).toBe(true);
-      if (method === 'OPTIONS') {
-        expect(answer.headers['access-control-allow-methods']).toBe('GET,PUT');
-        expect(answer.headers['access-control-allow-headers']).toBe('content-type, x-requested-with');
+    it.each(['GET', 'OPTIONS'] as const)('refuses zero legitimate origins (%s)', async (method) => {
+      for (const origin of legitimate) {
+        const answer = await send(port, method, origin);
+        expect({ origin, status: answer.status }).toEqual({ origin, status: method === 'GET' ? 200 : 204 });
+        expect({ origin, acao: answer.headers['access-control-allow-origin'] }).toEqual({ origin, acao: origin });
+        expect({ origin, credentials: answer.headers['access-control-allow-credentials'] }).toEqual({ origin, credentials: 'true' });
+        expect(varyHasOrigin(answer.headers)).toBe(true);
+        if (method === 'OPTIONS') {
+          expect(answer.headers['access-control-allow-methods']).toBe('GET,PUT');
+          expect(answer.headers['access-control-allow-headers']).toBe('content-type, x-requested-with');
+        }
       }
-    }
-  });
+    });
 
-  it('lets a legitimate origin through when Node strips optional whitespace around it', async () => {
-    for (const value of trimmed) {
-      for (const method of ['GET', 'OPTIONS'] as const) {
-        const answer = await send(port, method, value);
-        // What reached the library is value.trim() (llhttp strips SP/HTAB around a field value),
-        // so the answer names the origin without the whitespace: exactly what a browser sent.
-        expect({ value, acao: answer.headers['access-control-allow-origin'] }).toEqual({ value, acao: value.trim() });
-        expect(answer.headers['access-control-allow-credentials']).toBe('true');
+    it('lets a legitimate origin through when Node strips optional whitespace around it', async () => {
+      for (const value of trimmed) {
+        for (const method of ['GET', 'OPTIONS'] as const) {
+          const answer = await send(port, method, value);
+          // What reached the library is value.trim() (llhttp strips SP/HTAB around a field value),
+          // so the answer names the origin without the whitespace: exactly what a browser sent.
+          expect({ value, acao: answer.headers['access-control-allow-origin'] }).toEqual({ value, acao: value.trim() });
+          expect(answer.headers['access-control-allow-credentials']).toBe('true');
+        }
       }
-    }
-  });
+    });
 
-  it('only ever asks a resolver about serialized origins', () => {
-    if (form.origin !== TrustedOriginsResolver) return;
-    expect(TrustedOriginsResolver.asked.length).toBeGreaterThan(0);
-    expect(TrustedOriginsResolver.asked.filter((origin) => parseSerializedOrigin(origin) === undefined)).toEqual([]);
+    it('only ever asks a resolver about serialized origins', () => {
+      if (form.origin !== TrustedOriginsResolver) return;
+      expect(TrustedOriginsResolver.asked.length).toBeGreaterThan(0);
+      expect(TrustedOriginsResolver.asked.filter((origin) => parseSerializedOrigin(origin) === undefined)).toEqual([]);
+    });
   });
 });
 
@@ -602,7 +605,7 @@ describe('host names no page can have are refused before any rule is asked', () 
       @Module({ imports: [CorsModule.forRoot({ origin })], controllers: [ThingsController], providers: [TrustEveryoneResolver] })
       class AppModule {}
       const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-      app = await moduleRef.createNestApplication({ logger: false }).init();
+      app = await createPlatformApplication(moduleRef, { logger: false }).init();
     });
     afterAll(() => app.close());
 

@@ -1,7 +1,9 @@
 import { Controller, Injectable, Module, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import request from 'supertest';
+import { PLATFORMS, createTestingApp } from './support/apps.js';
 import { CorsModule, CorsPolicy, corsCsrfExclusion, type CorsModuleOptions, type CorsOriginResolver } from '../lib/index.js';
 
 const PARTNER = 'https://partner.example.com';
@@ -50,11 +52,10 @@ function appModule(options: CorsModuleOptions) {
 
 beforeEach(() => (handled = []));
 
-describe('strict mode', () => {
+describe.each(PLATFORMS)('strict mode (%s)', (platform) => {
   let app: INestApplication;
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [appModule({ origin: false, strict: { appOrigins: [APP] } })] }).compile();
-    app = await moduleRef.createNestApplication({ logger: false }).init();
+    app = await createTestingApp(appModule({ origin: false, strict: { appOrigins: [APP] } }), undefined, platform);
   });
   afterAll(() => app.close());
   const post = (path: string, origin?: string) => {
@@ -121,43 +122,65 @@ describe('strict mode', () => {
   });
 });
 
-describe("corsCsrfExclusion(): the CSRF protection trusts exactly what each route's CORS policy allows", () => {
-  let app: INestApplication;
-  let url: string;
-  beforeAll(async () => {
-    app = await NestFactory.create(appModule({ origin: false }), { logger: false });
-    app.enableCsrfProtection({ exclude: corsCsrfExclusion(app) });
-    await app.listen(0, '127.0.0.1');
-    url = await app.getUrl();
-  });
-  afterAll(() => app.close());
-  const post = (path: string, origin: string) => request(url).post(path).set('Origin', origin);
+describe.each(PLATFORMS)(
+  "corsCsrfExclusion(): the CSRF protection trusts exactly what each route's CORS policy allows (%s)",
+  (platform) => {
+    let app: INestApplication;
+    let url: string;
+    beforeAll(async () => {
+      const options = { logger: false as const };
+      app =
+        platform === 'fastify'
+          ? await NestFactory.create(appModule({ origin: false }), new FastifyAdapter(), options)
+          : await NestFactory.create(appModule({ origin: false }), options);
+      app.enableCsrfProtection({ exclude: corsCsrfExclusion(app) });
+      await app.listen(0, '127.0.0.1');
+      url = await app.getUrl();
+    });
+    afterAll(() => app.close());
+    const post = (path: string, origin: string) => request(url).post(path).set('Origin', origin);
 
-  it.each([
-    ['a static origin of the route', '/partners', PARTNER],
-    ["an origin the route's resolver trusts", '/partners', DATABASE_PARTNER],
-    ["any origin on a '*' route", '/public', EVIL],
-  ])('lets %s through', async (_, path, origin) => {
-    const response = await post(path, origin).expect(201);
-    expect(response.headers['access-control-allow-origin']).toBe(path === '/public' ? '*' : origin);
-  });
+    it(
+      platform === 'fastify'
+        ? "refuses an origin the route's resolver trusts until its answer is cached (Fastify runs the CSRF check before any middleware), then lets it through"
+        : "lets an origin the route's resolver trusts through (the CORS middleware runs first and hands over its verdict)",
+      async () => {
+        if (platform === 'fastify') {
+          await post('/partners', DATABASE_PARTNER).expect(403);
+          expect(handled).toEqual([]);
+          // A preflight runs the resolver in the middleware, which caches its answer.
+          await request(url).options('/partners').set('Origin', DATABASE_PARTNER).set('Access-Control-Request-Method', 'POST').expect(204);
+        }
+        const response = await post('/partners', DATABASE_PARTNER).expect(201);
+        expect(response.headers['access-control-allow-origin']).toBe(DATABASE_PARTNER);
+      },
+    );
 
-  it.each([
-    ['an origin the route refuses', '/partners', EVIL],
-    ['an origin another route allows', '/webhook', PARTNER],
-    ['any origin on a route with CORS off', '/webhook', EVIL],
-  ])('rejects %s with 403', async (_, path, origin) => {
-    await post(path, origin).expect(403);
-    expect(handled).toEqual([]);
-  });
+    it.each([
+      ['a static origin of the route', '/partners', PARTNER],
+      ["any origin on a '*' route", '/public', EVIL],
+    ])('lets %s through', async (_, path, origin) => {
+      const response = await post(path, origin).expect(201);
+      expect(response.headers['access-control-allow-origin']).toBe(path === '/public' ? '*' : origin);
+    });
 
-  it('lets same-origin requests through, as the CSRF protection does', async () => {
-    await post('/webhook', url.replace('[::1]', 'localhost')).expect(201);
-    expect(handled).toEqual(['webhook']);
-  });
+    it.each([
+      ['an origin the route refuses', '/partners', EVIL],
+      ['an origin another route allows', '/webhook', PARTNER],
+      ['any origin on a route with CORS off', '/webhook', EVIL],
+    ])('rejects %s with 403', async (_, path, origin) => {
+      await post(path, origin).expect(403);
+      expect(handled).toEqual([]);
+    });
 
-  it('says clearly that NestJS 11 has no CSRF protection to integrate with', () => {
-    const nest11App = { get: () => undefined } as unknown as INestApplication;
-    expect(() => corsCsrfExclusion(nest11App)).toThrow(/NestJS 12.*On NestJS 11, use CorsModule\.forRoot\(\{ strict/s);
-  });
-});
+    it('lets same-origin requests through, as the CSRF protection does', async () => {
+      await post('/webhook', url.replace('[::1]', 'localhost')).expect(201);
+      expect(handled).toEqual(['webhook']);
+    });
+
+    it('says clearly that NestJS 11 has no CSRF protection to integrate with', () => {
+      const nest11App = { get: () => undefined } as unknown as INestApplication;
+      expect(() => corsCsrfExclusion(nest11App)).toThrow(/NestJS 12.*On NestJS 11, use CorsModule\.forRoot\(\{ strict/s);
+    });
+  },
+);

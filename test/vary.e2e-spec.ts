@@ -7,9 +7,10 @@
  * Vary is compared as a set of lower-case tokens (plus an explicit duplicate check).
  */
 import { Controller, Get, Header, Module, Patch, Res, type INestApplication } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Response as ExpressResponse } from 'express';
+import type { FastifyReply } from 'fastify';
 import request from 'supertest';
-import { APP_KINDS, type AppKind } from './support/apps.js';
+import { APP_KINDS_ON_PLATFORMS, type AppKind } from './support/apps.js';
 import { CorsModule, CorsPolicy } from '../lib/index.js';
 
 const ALLOWED = 'https://app.example.com';
@@ -23,6 +24,20 @@ function varyList(res: request.Response): string[] {
     .split(',')
     .map((token) => token.trim().toLowerCase())
     .filter(Boolean);
+}
+
+/**
+ * The response a handler gets with `@Res()`: Express's, or Fastify's reply. Each handler below
+ * sets its `Vary` with the platform's own API (Express `res.setHeader`/`res.vary`/`res.set`,
+ * Fastify `reply.header`/`reply.headers`/`reply.raw`), and the assertion is the same on both.
+ */
+type Response = ExpressResponse | FastifyReply;
+const isFastifyReply = (res: Response): res is FastifyReply => 'raw' in res && typeof (res as FastifyReply).header === 'function';
+
+/** `res.setHeader('Vary', value)` on Express; `reply.header('Vary', value)` on Fastify. */
+function setVary(res: Response, value: string | string[]): void {
+  if (isFastifyReply(res)) res.header('Vary', value);
+  else res.setHeader('Vary', value);
 }
 
 function varySet(res: request.Response): Set<string> {
@@ -61,32 +76,35 @@ class VaryController {
 
   @Get('set-header')
   setHeader(@Res({ passthrough: true }) res: Response) {
-    res.setHeader('Vary', 'Accept-Encoding');
+    setVary(res, 'Accept-Encoding');
     return { ok: true };
   }
 
   @Get('set-header-array')
   setHeaderArray(@Res({ passthrough: true }) res: Response) {
-    res.setHeader('Vary', ['Accept-Encoding', 'Accept']);
+    setVary(res, ['Accept-Encoding', 'Accept']);
     return { ok: true };
   }
 
   @Get('express-vary')
   expressVary(@Res({ passthrough: true }) res: Response) {
-    res.vary('X-Thing');
+    if (isFastifyReply(res)) res.raw.setHeader('Vary', 'X-Thing');
+    else res.vary('X-Thing');
     return { ok: true };
   }
 
   @Get('express-set')
   expressSet(@Res({ passthrough: true }) res: Response) {
-    res.set('Vary', 'X-Other');
+    if (isFastifyReply(res)) res.headers({ Vary: 'X-Other' });
+    else res.set('Vary', 'X-Other');
     return { ok: true };
   }
 
   @Get('write-head')
   writeHead(@Res() res: Response) {
-    res.writeHead(200, { Vary: 'Accept', 'Content-Type': 'text/plain' });
-    res.end('ok');
+    const raw = isFastifyReply(res) ? res.raw : res;
+    raw.writeHead(200, { Vary: 'Accept', 'Content-Type': 'text/plain' });
+    raw.end('ok');
   }
 
   // Handlers that name Origin themselves, in various spellings: never duplicated.
@@ -104,16 +122,21 @@ class VaryController {
 
   @Get('dup-set-header')
   dupSetHeader(@Res({ passthrough: true }) res: Response) {
-    res.setHeader('Vary', 'Accept, Origin');
-    res.vary('Origin');
-    res.vary('Accept');
+    if (isFastifyReply(res)) {
+      res.header('Vary', 'Accept, Origin');
+      res.raw.setHeader('Vary', 'Accept, Origin');
+    } else {
+      res.setHeader('Vary', 'Accept, Origin');
+      res.vary('Origin');
+      res.vary('Accept');
+    }
     return { ok: true };
   }
 
   @Get('dup-twice')
   dupTwice(@Res({ passthrough: true }) res: Response) {
-    res.setHeader('Vary', 'Accept');
-    res.setHeader('Vary', 'Accept-Encoding');
+    setVary(res, 'Accept');
+    setVary(res, 'Accept-Encoding');
     return { ok: true };
   }
 
@@ -154,7 +177,7 @@ class VaryController {
 })
 class AppModule {}
 
-const kinds: AppKind[] = APP_KINDS.map(({ name, create }) => ({ name, create: () => create(AppModule) }));
+const kinds: AppKind[] = APP_KINDS_ON_PLATFORMS.map(({ name, create }) => ({ name, create: () => create(AppModule) }));
 
 describe.each(kinds)('Vary ($name)', ({ create }) => {
   let app: INestApplication;
@@ -181,28 +204,28 @@ describe.each(kinds)('Vary ($name)', ({ create }) => {
       expectVary(res, ['Accept', 'Accept-Language', 'Origin']);
     });
 
-    it("res.setHeader('Vary', 'Accept-Encoding') through @Res({ passthrough: true })", async () => {
+    it("res.setHeader('Vary', 'Accept-Encoding') through @Res({ passthrough: true }) (Fastify: reply.header)", async () => {
       const res = await request(server).get('/v/set-header').set('Origin', ALLOWED).expect(200);
       expect(res.headers['access-control-allow-origin']).toBe(ALLOWED);
       expectVary(res, ['Accept-Encoding', 'Origin']);
     });
 
-    it('res.setHeader with an array value', async () => {
+    it('res.setHeader with an array value (Fastify: reply.header)', async () => {
       const res = await request(server).get('/v/set-header-array').set('Origin', ALLOWED).expect(200);
       expectVary(res, ['Accept-Encoding', 'Accept', 'Origin']);
     });
 
-    it("res.vary('X-Thing')", async () => {
+    it("res.vary('X-Thing') (Fastify: reply.raw.setHeader)", async () => {
       const res = await request(server).get('/v/express-vary').set('Origin', ALLOWED).expect(200);
       expectVary(res, ['X-Thing', 'Origin']);
     });
 
-    it("Express res.set('Vary', 'X-Other')", async () => {
+    it("Express res.set('Vary', 'X-Other') (Fastify: reply.headers({ Vary }))", async () => {
       const res = await request(server).get('/v/express-set').set('Origin', ALLOWED).expect(200);
       expectVary(res, ['X-Other', 'Origin']);
     });
 
-    it("res.writeHead(200, { Vary: 'Accept' })", async () => {
+    it("res.writeHead(200, { Vary: 'Accept' }) (Fastify: reply.raw.writeHead)", async () => {
       const res = await request(server).get('/v/write-head').set('Origin', ALLOWED).expect(200);
       expect(res.text).toBe('ok');
       expectVary(res, ['Accept', 'Origin']);
@@ -359,7 +382,7 @@ describe.each(kinds)('Vary ($name)', ({ create }) => {
       expectVary(res, ['Origin', 'Accept']);
     });
 
-    it("res.setHeader('Vary', 'Accept, Origin') then res.vary('Origin') and res.vary('Accept')", async () => {
+    it("res.setHeader('Vary', 'Accept, Origin') then res.vary('Origin') and res.vary('Accept') (Fastify: reply.header, then reply.raw.setHeader)", async () => {
       const res = await request(server).get('/v/dup-set-header').set('Origin', ALLOWED).expect(200);
       expectVary(res, ['Accept', 'Origin']);
     });

@@ -12,11 +12,15 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import type { Response } from 'express';
 import { CorsOriginCache, CorsPolicy, CorsPolicyMap, explainInvalidOrigin, type CorsPolicyMapEntry } from '../../lib/index.js';
 import { CORS_INVALIDATION_MAX_PAYLOAD_LENGTH } from '../../lib/index.js';
 import { OriginsRepository } from '../origins/origins.repository.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
+
+/** What the handler needs of the response: Express's `res.status()` and Fastify's `reply.status()` alike. */
+interface StatusSetter {
+  status(code: number): unknown;
+}
 
 /**
  * The admin API. `@CorsPolicy(false)`: no CORS header on any response or preflight, so no
@@ -40,7 +44,7 @@ export class AdminController {
 
   /** 201 when added, 200 when it was already there, 400 with the reason for an invalid origin. */
   @Post('origins')
-  async add(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<{ origin: string; status: 'added' | 'exists' }> {
+  async add(@Body() body: unknown, @Res({ passthrough: true }) res: StatusSetter): Promise<{ origin: string; status: 'added' | 'exists' }> {
     const origin = (body as { origin?: unknown } | undefined)?.origin;
     const problem = explainInvalidOrigin(origin);
     if (problem !== undefined) throw new BadRequestException(problem);
