@@ -23,6 +23,7 @@ import { gatewayAddress } from '../lib/websockets/gateway-address.js';
 import { discoverGateways } from '../lib/websockets/nest-gateways.js';
 import { CorsIoAdapter } from '../lib/websockets/socket-io.js';
 import { CorsWsAdapter } from '../lib/websockets/ws.js';
+import { createPlatformFactoryApp, describeOnPlatforms } from './support/apps.js';
 import { askIo, askWs, connectIo, connectWs, ioUpgradeStatus } from './support/socket-clients.js';
 
 const APP = 'https://app.example.com';
@@ -105,7 +106,7 @@ async function listen(
   adapter: 'socket.io' | 'ws' | 'none',
   logger: LoggerService | false = false,
 ): Promise<{ app: INestApplication; url: string }> {
-  const app = await NestFactory.create(module, { logger });
+  const app = await createPlatformFactoryApp(module, { logger });
   if (adapter === 'socket.io') app.useWebSocketAdapter(new CorsIoAdapter(app));
   if (adapter === 'ws') app.useWebSocketAdapter(new CorsWsAdapter(app));
   await app.listen(0, '127.0.0.1');
@@ -128,7 +129,7 @@ beforeEach(() => {
   PartnerDirectory.failing = false;
 });
 
-describe('CorsIoAdapter: socket.io gateways under the CORS policies', () => {
+describeOnPlatforms('CorsIoAdapter: socket.io gateways under the CORS policies', () => {
   let app: INestApplication;
   let url: string;
   const logger = new RecordingLogger();
@@ -266,7 +267,7 @@ describe('CorsIoAdapter: socket.io gateways under the CORS policies', () => {
   });
 });
 
-describe('resolvers and CorsOriginCache at the handshake', () => {
+describeOnPlatforms('resolvers and CorsOriginCache at the handshake', () => {
   let app: INestApplication;
   let url: string;
   let directory: PartnerDirectory;
@@ -308,7 +309,7 @@ describe('resolvers and CorsOriginCache at the handshake', () => {
   });
 });
 
-describe('CorsWsAdapter: ws gateways under the CORS policies', () => {
+describeOnPlatforms('CorsWsAdapter: ws gateways under the CORS policies', () => {
   function wsGateway(path: string, name: string): Type {
     @WebSocketGateway({ path })
     class Gateway implements OnGatewayConnection {
@@ -384,7 +385,7 @@ describe('CorsWsAdapter: ws gateways under the CORS policies', () => {
   });
 });
 
-describe('onDecision at the handshake', () => {
+describeOnPlatforms('onDecision at the handshake', () => {
   const decisions: CorsDecision[] = [];
   const onDecision = (decision: CorsDecision) => void decisions.push(decision);
   afterEach(() => {

@@ -123,3 +123,8 @@ export function createPlatformApplication(moduleRef: TestingModule, options: Nes
     ? moduleRef.createNestApplication(new FastifyAdapter(), options)
     : moduleRef.createNestApplication(options);
 }
+
+/** `NestFactory.create(module, options)` on the platform of the running block. */
+export function createPlatformFactoryApp(module: Type, options: NestApplicationOptions = {}): Promise<INestApplication> {
+  return currentPlatform === 'fastify' ? NestFactory.create(module, new FastifyAdapter(), options) : NestFactory.create(module, options);
+}
