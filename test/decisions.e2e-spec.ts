@@ -13,7 +13,7 @@ import {
   type CorsModuleOptions,
   type CorsOriginResolver,
 } from '../lib/index.js';
-import { APP_KINDS } from './support/apps.js';
+import { APP_KINDS, APP_KINDS_ON_PLATFORMS } from './support/apps.js';
 
 const TRUSTED = 'https://app.example.com';
 const DEFAULTS = 'CorsModule.forRoot (module defaults)';
@@ -97,7 +97,7 @@ const REQUESTS: Array<[string, (server: Parameters<typeof request>[0]) => reques
   ['unknown path', (s) => request(s).get('/nowhere').set('Origin', TRUSTED)],
 ];
 
-describe.each(APP_KINDS)('onDecision on a $name', ({ create }) => {
+describe.each(APP_KINDS_ON_PLATFORMS)('onDecision on $name', ({ create }) => {
   let app: INestApplication | undefined;
   let errors: jest.SpiedFunction<Logger['error']>;
   beforeEach(() => {

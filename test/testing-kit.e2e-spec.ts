@@ -8,7 +8,7 @@ import { createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders, type 
 import { Controller, Get, Header, Module, Patch, type INestApplication } from '@nestjs/common';
 import { CorsModule, CorsPolicy } from '../lib/index.js';
 import { assertCorsAllowed, assertCorsRefused, createCorsBrowser, recordCorsDecisions } from '../lib/testing/index.js';
-import { APP_KINDS, createTestingApp } from './support/apps.js';
+import { APP_KINDS_ON_PLATFORMS, createTestingApp } from './support/apps.js';
 
 const PAGE = 'https://app.example.com';
 
@@ -278,7 +278,7 @@ const recorder = recordCorsDecisions();
 })
 class LibraryModule {}
 
-describe.each(APP_KINDS)('the kit against the library on a $name', ({ create }) => {
+describe.each(APP_KINDS_ON_PLATFORMS)('the kit against the library on $name', ({ create }) => {
   let app: INestApplication;
   beforeAll(async () => {
     app = await create(LibraryModule);
