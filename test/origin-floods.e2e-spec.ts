@@ -12,6 +12,7 @@ import {
 } from '../lib/index.js';
 import { createSampleApp } from '../sample/app.js';
 import { OriginsRepository, SEED_ORIGINS } from '../sample/origins/origins.repository.js';
+import { createPlatformFactoryApp, describeOnPlatforms } from './support/apps.js';
 import { flood, madeUpOrigins, poll } from './support/flood.js';
 import { postgresDatabase, uniqueTable } from './support/sample-databases.js';
 
@@ -110,7 +111,7 @@ async function startApp(options: CorsModuleOptions): Promise<FloodApp> {
     providers: [SlowResolver, PartnerSource],
   })
   class AppModule {}
-  const app = await NestFactory.create(AppModule, { logger: false });
+  const app = await createPlatformFactoryApp(AppModule, { logger: false });
   await app.listen(0, '127.0.0.1');
   return {
     app,
@@ -139,7 +140,7 @@ afterEach(() => {
   errors.mockRestore();
 });
 
-describe('resolverMaxInFlight', () => {
+describeOnPlatforms('resolverMaxInFlight', () => {
   let running: FloodApp;
   afterEach(() => running.app.close());
 
@@ -246,7 +247,7 @@ describe('resolverMaxInFlight', () => {
   });
 });
 
-describe('refused answers never evict allowed ones', () => {
+describeOnPlatforms('refused answers never evict allowed ones', () => {
   let running: FloodApp;
   afterEach(() => running.app.close());
 
@@ -282,7 +283,7 @@ describe('refused answers never evict allowed ones', () => {
   }, 60_000);
 });
 
-describe('CorsOriginSource', () => {
+describeOnPlatforms('CorsOriginSource', () => {
   let running: FloodApp;
   afterEach(() => running.app.close());
 
