@@ -12,6 +12,7 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Controller, Get, Module, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
@@ -257,6 +258,75 @@ describe('paths, in a NestFactory.create app with GraphQL, Swagger, static files
         /ALL\s+\|\s+\/graphql\s+\|\s+paths\['\/graphql'\]\s+\|\s+https:\/\/partner\.example\.com \[CorsModule\.forRoot policies\.partners\]/,
       );
     });
+  });
+});
+
+/**
+ * The same table on Fastify, with what a Fastify app serves without extra plugins: handlers
+ * mounted with `app.use()` (middie), a controller route a pattern covers, and unknown paths.
+ */
+describe('paths on Fastify (app.use() handlers, precedence, the defaults)', () => {
+  const FASTIFY_OPTIONS: CorsModuleOptions = {
+    origin: [APP],
+    credentials: true,
+    paths: {
+      '/auth{/*rest}': { origin: [LOGIN], methods: ['GET', 'POST'] },
+      '/internal/{*rest}': false,
+      '/files/public/{*rest}': { origin: '*', credentials: false },
+      '/files/{*rest}': false,
+      '/api/reports/{*rest}': { origin: [REPORTS] },
+    },
+  };
+  let app: INestApplication;
+  let url: string;
+  beforeAll(async () => {
+    @Module({ imports: [CorsModule.forRoot(FASTIFY_OPTIONS)], controllers: [ReportsController] })
+    class FastifyPathsModule {}
+    app = await NestFactory.create(FastifyPathsModule, new FastifyAdapter(), { logger: false });
+    app.setGlobalPrefix('api');
+    app.use('/auth', rawHandler('auth'));
+    app.use('/internal', rawHandler('internal'));
+    app.use('/files', rawHandler('files'));
+    await app.listen(0, '127.0.0.1');
+    url = await app.getUrl();
+  });
+  afterAll(() => app.close());
+
+  it("gives an app.use() handler its pattern's origins, preflight included", async () => {
+    const get = await request(url).get('/auth/session').set('Origin', LOGIN).expect(200);
+    expect(corsHeaders(get)).toEqual({ 'access-control-allow-origin': LOGIN, 'access-control-allow-credentials': 'true' });
+    const preflight = await request(url)
+      .options('/auth/sign-in')
+      .set({ Origin: LOGIN, 'Access-Control-Request-Method': 'POST' })
+      .expect(204);
+    expect(preflight.headers['access-control-allow-methods']).toBe('GET,POST');
+    const refused = await request(url).get('/auth/session').set('Origin', APP).expect(200);
+    expect(corsHeaders(refused)).toEqual({});
+  });
+
+  it('sends nothing on a path with CORS off', async () => {
+    const response = await request(url).get('/internal/metrics').set('Origin', APP).expect(200);
+    expect(corsHeaders(response)).toEqual({});
+  });
+
+  it('two overlapping patterns: the first declared wins', async () => {
+    expect(corsHeaders(await request(url).get('/files/public/a.png').set('Origin', EVIL).expect(200))).toEqual({
+      'access-control-allow-origin': '*',
+    });
+    expect(corsHeaders(await request(url).get('/files/private/a.png').set('Origin', APP).expect(200))).toEqual({});
+  });
+
+  it("a pattern covering a controller route does not change that route's policy; unserved paths under it get the pattern", async () => {
+    const ours = await request(url).get('/api/reports/daily').set('Origin', APP).expect(200);
+    expect(ours.headers['access-control-allow-origin']).toBe(APP);
+    expect(corsHeaders(await request(url).get('/api/reports/daily').set('Origin', REPORTS).expect(200))).toEqual({});
+    const unknown = await request(url).get('/api/reports/weekly').set('Origin', REPORTS).expect(404);
+    expect(unknown.headers['access-control-allow-origin']).toBe(REPORTS);
+  });
+
+  it('paths no pattern covers get the module defaults', async () => {
+    const response = await request(url).get('/nowhere').set('Origin', APP).expect(404);
+    expect(corsHeaders(response)).toEqual({ 'access-control-allow-origin': APP, 'access-control-allow-credentials': 'true' });
   });
 });
 
