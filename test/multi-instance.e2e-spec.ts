@@ -207,7 +207,7 @@ if (postgresUrl) {
 }
 
 function describePostgres(url: string): void {
-  describe('two instances on PostgreSQL', () => {
+  describe('two instances on PostgreSQL, one on Express and one on Fastify', () => {
     const table = uniqueTable('multi');
     // A channel of this run's own: other suites on the server do not hear it, nor it them.
     const channel = `cors_origins_test_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -218,9 +218,13 @@ function describePostgres(url: string): void {
     let a: Instance;
     let b: Instance;
 
-    async function start(name: string, listener: SampleAppOptions['listener'] = {}): Promise<Instance> {
+    async function start(
+      name: string,
+      platform: SampleAppOptions['platform'],
+      listener: SampleAppOptions['listener'] = {},
+    ): Promise<Instance> {
       const instance = await startInstance(
-        { databaseUrl: url, originsTable: table, originsChannel: channel, instanceId: `${name}-${run}`, listener },
+        { databaseUrl: url, originsTable: table, originsChannel: channel, instanceId: `${name}-${run}`, listener, platform },
         logger,
       );
       started.push(instance);
@@ -241,9 +245,10 @@ function describePostgres(url: string): void {
 
     beforeAll(async () => {
       await admin.connect();
-      a = await start('a');
+      // One instance on each platform: the change feed and the cache do not depend on it.
+      a = await start('a', 'express');
       // B's first reconnection waits 1 to 2 s, so that a change can be made while it is down.
-      b = await start('b', { reconnectInitialMs: 2_000 });
+      b = await start('b', 'fastify', { reconnectInitialMs: 2_000 });
     }, STARTUP_TIMEOUT_MS);
 
     afterAll(async () => {
@@ -341,7 +346,7 @@ function describePostgres(url: string): void {
     });
 
     it('closing an instance while it is reconnecting stops the retries and closes every connection', async () => {
-      const c = await start('c', { reconnectInitialMs: 1_000 });
+      const c = await start('c', 'express', { reconnectInitialMs: 1_000 });
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
         `cors-origins-listener-${c.config.instanceId}`,
       ]);
