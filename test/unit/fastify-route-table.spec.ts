@@ -1,22 +1,9 @@
-import type { CompiledPolicy } from '../../lib/compiled-policy.js';
 import { readRouterOptions, type FastifyInstanceLike } from '../../lib/fastify/fastify-instance.js';
 import { FastifyRouteTable, type FastifyRouteTableOptions } from '../../lib/fastify/fastify-route-table.js';
 import type { PathPolicyEntry } from '../../lib/path-policies.js';
-import { disabledPolicy } from '../../lib/policy-compiler.js';
-import type { RouteEntry } from '../../lib/policy-table.js';
+import { policy, route } from '../support/route-entries.js';
 
-const policy = (name: string): CompiledPolicy => disabledPolicy(name);
 const defaults = policy('defaults');
-let order = 0;
-const route = (method: string, path: string, p = policy(`${method} ${path}`)): RouteEntry => ({
-  order: order++,
-  method,
-  path,
-  policy: p,
-  label: `${method} ${path}`,
-  hosts: undefined,
-  filterVersion: undefined,
-});
 
 const ROUTER = {
   caseSensitive: true,

@@ -1,10 +1,8 @@
-import type { CompiledPolicy } from '../../lib/compiled-policy.js';
 import type { CorsConfigurationProblem } from '../../lib/cors-configuration.error.js';
 import { declarePathPolicies, type PathPolicyEntry } from '../../lib/path-policies.js';
-import { disabledPolicy } from '../../lib/policy-compiler.js';
-import { PolicyTable, type RouteEntry } from '../../lib/policy-table.js';
+import { PolicyTable } from '../../lib/policy-table.js';
+import { policy, route } from '../support/route-entries.js';
 
-const policy = (name: string): CompiledPolicy => disabledPolicy(name);
 const defaults = policy('defaults');
 
 function pathPolicies(patterns: readonly string[]): PathPolicyEntry[] {
@@ -13,17 +11,6 @@ function pathPolicies(patterns: readonly string[]): PathPolicyEntry[] {
   expect(problems).toEqual([]);
   return declared.map(({ pattern, regexp }, order) => ({ order, pattern, regexp, policy: policy(pattern) }));
 }
-
-let order = 0;
-const route = (method: string, path: string, p = policy(`${method} ${path}`)): RouteEntry => ({
-  order: order++,
-  method,
-  path,
-  policy: p,
-  label: `${method} ${path}`,
-  hosts: undefined,
-  filterVersion: undefined,
-});
 
 describe('PolicyTable with paths', () => {
   const paths = pathPolicies(['/graphql', '/docs{/*rest}', '/docs-json', '/files/:name', '/{*any}/hidden', '/users/{*rest}', '/users/me']);

@@ -1,19 +1,7 @@
-import type { CompiledPolicy } from '../../lib/compiled-policy.js';
-import { disabledPolicy } from '../../lib/policy-compiler.js';
-import { PolicyTable, type RouteEntry } from '../../lib/policy-table.js';
+import { PolicyTable } from '../../lib/policy-table.js';
+import { policy, route } from '../support/route-entries.js';
 
-const policy = (name: string): CompiledPolicy => disabledPolicy(name);
 const defaults = policy('defaults');
-let order = 0;
-const route = (method: string, path: string, p = policy(`${method} ${path}`)): RouteEntry => ({
-  order: order++,
-  method,
-  path,
-  policy: p,
-  label: `${method} ${path}`,
-  hosts: undefined,
-  filterVersion: undefined,
-});
 
 describe('PolicyTable', () => {
   const byId = route('GET', '/users/:id');
