@@ -2,7 +2,7 @@ import { pathToRegexp } from 'path-to-regexp';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, HttpAdapterHost, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
 import type { CompiledPolicy } from './compiled-policy.js';
-import { CorsConfigurationError, formatProblem, type CorsConfigurationProblem } from './cors-configuration.error.js';
+import { CorsConfigurationError, formatProblem } from './cors-configuration.error.js';
 import { CORS_LOGGER_CONTEXT, CORS_POLICY_MODULE_OPTIONS, DEFAULT_RESOLVER_TIMEOUT_MS } from './cors.constants.js';
 import { DEFAULT_RESOLVER_MAX_IN_FLIGHT } from './cors.constants.js';
 import { CorsMiddleware, type StrictRuntime } from './cors.middleware.js';
@@ -15,7 +15,7 @@ import { CorsPolicyMap } from './cors-policy-map.js';
 import { createDecisionReporter, createExplainer } from './observability.js';
 import { discoverRoutes, readRoutingConfig, sortBySpecificity } from './nest-routes.js';
 import { createDynamicCheckFactory } from './origin-checks.js';
-import { describeNonOptions, moduleOptionsProblem } from './options-kind.js';
+import { describeNonOptions, moduleOptionsProblem, notAPolicyProblem } from './options-kind.js';
 import { compilePolicy, type CompileReport, type DynamicCheckFactory } from './policy-compiler.js';
 import { declarePolicy, mergePolicy, type DeclaredPolicy, type MergedPolicy, type PolicyLevel } from './policy-merge.js';
 import type { RouteEntry } from './policy-table.js';
@@ -119,7 +119,7 @@ export class CorsPolicyExplorer implements OnModuleInit {
       const declaredAt = `CorsModule.forRoot policies.${name}`;
       const kind = describeNonOptions(policy);
       if (kind !== undefined) {
-        report.errors.push(notAPolicy(`policies.${name}`, declaredAt, kind));
+        report.errors.push(notAPolicyProblem(`policies.${name}`, declaredAt, kind));
         continue;
       }
       report.errors.push(...checkShape(CorsPolicyShape, policy as object, declaredAt));
@@ -137,7 +137,14 @@ export class CorsPolicyExplorer implements OnModuleInit {
     if (argument === undefined || argument === false || typeof argument === 'string') return { argument, declaredAt };
     const kind = describeNonOptions(argument);
     if (kind !== undefined) {
-      report.errors.push(notAPolicy('@CorsPolicy argument', declaredAt, kind));
+      report.errors.push(
+        notAPolicyProblem(
+          '@CorsPolicy argument',
+          declaredAt,
+          kind,
+          "@CorsPolicy({ origin: ... }), @CorsPolicy('name') or @CorsPolicy(false)",
+        ),
+      );
       return { argument: undefined, declaredAt };
     }
     const options = argument as CorsPolicyOptions;
@@ -165,20 +172,6 @@ function compileStrict(strict: CorsModuleOptions['strict'], report: CompileRepor
     }
   }
   return { appOrigins };
-}
-
-/** A named policy or a `@CorsPolicy()` argument that is neither options, a name nor `false`. */
-function notAPolicy(option: string, declaredAt: string, kind: string): CorsConfigurationProblem {
-  const delegate = kind === 'a function' ? ' (a policy is compiled at startup: an options delegate has no equivalent)' : '';
-  const isDecorator = option === '@CorsPolicy argument';
-  return {
-    option,
-    declaredAt,
-    problem: `must be an options object${isDecorator ? ', a policy name or false' : ''}, got ${kind}${delegate}`,
-    fix:
-      (isDecorator ? "write @CorsPolicy({ origin: ... }), @CorsPolicy('name') or @CorsPolicy(false)" : 'write { origin: [...], ... }') +
-      '; for per-request decisions use an origin function (origin: (origin, request) => boolean) or a resolver class (origin: [TrustedOrigins])',
-  };
 }
 
 /** Compiles each distinct (controller, handler) combination once, so routes share policy objects. */

@@ -153,12 +153,12 @@ export class CorsMiddleware {
     if (policy.wildcard) return this.answerPreflight(runtime, policy, '*', route, preflight, req, res, next);
     const decision = matchOrigin(policy.origins, origin, req);
     if (decision === true) return this.answerPreflight(runtime, policy, origin, route, preflight, req, res, next);
-    if (decision === false) return this.refusePreflight(runtime, policy, origin, route, req, res, next);
+    if (decision === false) return this.refusePreflight(runtime, policy, preflight, route, req, res, next);
     decision.then(
       (allowed) =>
         allowed
           ? this.answerPreflight(runtime, policy, origin, route, preflight, req, res, next)
-          : this.refusePreflight(runtime, policy, origin, route, req, res, next),
+          : this.refusePreflight(runtime, policy, preflight, route, req, res, next),
       next,
     );
   }
@@ -188,14 +188,13 @@ export class CorsMiddleware {
   private refusePreflight(
     runtime: CorsRuntime,
     policy: CompiledPolicy,
-    origin: string,
+    { origin, method }: Preflight,
     route: string | undefined,
     req: CorsRequest,
     res: ServerResponse,
     next: Next,
   ): void {
-    const requestedMethod = req.headers['access-control-request-method'] ?? '';
-    this.refuseOrigin(runtime, origin, route, requestedMethod, true, req, policy);
+    this.refuseOrigin(runtime, origin, route, method, true, req, policy);
     if (policy.preflightContinue) return next();
     endPreflight(res, policy.optionsSuccessStatus);
   }

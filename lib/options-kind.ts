@@ -57,3 +57,20 @@ export function moduleOptionsProblem(options: unknown): CorsConfigurationProblem
         : "pass an object such as { origin: ['https://app.example.com'] }",
   };
 }
+
+/**
+ * The startup error for a policy that is not an options object: a named policy (`forms`
+ * undefined), or a `@CorsPolicy()` argument or a `paths` value, which may also be a name or
+ * `false` (`forms`: how to write those there).
+ */
+export function notAPolicyProblem(option: string, declaredAt: string, kind: string, forms?: string): CorsConfigurationProblem {
+  const delegate = kind === 'a function' ? ' (a policy is compiled at startup: an options delegate has no equivalent)' : '';
+  return {
+    option,
+    declaredAt,
+    problem: `must be an options object${forms === undefined ? '' : ', a policy name or false'}, got ${kind}${delegate}`,
+    fix:
+      `write ${forms ?? '{ origin: [...], ... }'}; for per-request decisions use an origin function ` +
+      '(origin: (origin, request) => boolean) or a resolver class (origin: [TrustedOrigins])',
+  };
+}

@@ -2,7 +2,7 @@ import { pathToRegexp } from 'path-to-regexp';
 import type { CompiledPolicy } from './compiled-policy.js';
 import type { CorsConfigurationProblem } from './cors-configuration.error.js';
 import { CorsPolicyShape, checkShape } from './cors-options.schema.js';
-import { describeNonOptions } from './options-kind.js';
+import { describeNonOptions, notAPolicyProblem } from './options-kind.js';
 import type { CorsPolicyArgument } from './cors-policy-options.interface.js';
 import { compilePolicy, type CompileReport, type DynamicCheckFactory } from './policy-compiler.js';
 import { mergePolicy, type DeclaredPolicy, type MergedPolicy, type PolicyLevel } from './policy-merge.js';
@@ -98,14 +98,7 @@ function checkArgument(argument: unknown, declaredAt: string, problems: CorsConf
   if (argument === false || typeof argument === 'string') return true;
   const kind = describeNonOptions(argument);
   if (kind !== undefined) {
-    problems.push({
-      option: 'paths',
-      declaredAt,
-      problem: `must be an options object, a policy name or false, got ${kind}`,
-      fix:
-        "write { origin: ... }, 'name' or false; for per-request decisions use an origin function " +
-        '(origin: (origin, request) => boolean) or a resolver class (origin: [TrustedOrigins])',
-    });
+    problems.push(notAPolicyProblem('paths', declaredAt, kind, "{ origin: ... }, 'name' or false"));
     return false;
   }
   problems.push(...checkShape(CorsPolicyShape, argument as object, declaredAt));
