@@ -9,6 +9,8 @@
  *     through the sample's admin API and connects without a restart.
  *   - ws: a fixture app with CorsWsAdapter and one gateway trusting the primary page.
  *
+ * Both run on Express and on Fastify.
+ *
  * The socket.io browser client is node_modules/socket.io-client/dist/socket.io.min.js, served
  * by each page server. Needs /usr/bin/chromium like test/browser.e2e-spec.ts: skipped with a
  * warning without it, except in CI (CI=true), where a missing browser fails the run.
@@ -18,7 +20,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import type { Browser, Page } from 'playwright-core';
 import { CorsModule } from '../lib/index.js';
@@ -26,6 +27,7 @@ import { CorsWsAdapter } from '../lib/websockets/ws.js';
 import { createSampleApp } from '../sample/app.js';
 import { CHROMIUM_PATH, chromiumIsInstalled, launchChromium } from './browser/chromium.js';
 import { startPageServer, type PageServer } from './browser/page-server.js';
+import { createPlatformFactoryApp, PLATFORMS } from './support/apps.js';
 
 jest.setTimeout(30_000);
 
@@ -107,81 +109,87 @@ describeInBrowser('WebSocket gateways in headless Chromium', () => {
     await Promise.all(pageServers.map((server) => server.close()));
   }, 60_000);
 
-  describe('socket.io: the sample app', () => {
-    const ADMIN_TOKEN = 'browser-websockets-admin-token';
-    let sample: INestApplication | undefined;
-    let sampleUrl: string;
-    let dataDir: string | undefined;
+  // The same pages and browser; the sample and the fixture app on each HTTP platform (issue 15).
+  describe.each(PLATFORMS)('on %s', (platform) => {
+    describe('socket.io: the sample app', () => {
+      const ADMIN_TOKEN = 'browser-websockets-admin-token';
+      let sample: INestApplication | undefined;
+      let sampleUrl: string;
+      let dataDir: string | undefined;
 
-    beforeAll(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'cors-browser-ws-pglite-'));
-      // A long TTL: the refusal cached by the first handshake must be invalidated by the admin API, not expire.
-      ({ app: sample } = await createSampleApp({
-        logger: false,
-        env: {},
-        pgliteDir: dataDir,
-        adminToken: ADMIN_TOKEN,
-        cacheTtlMs: 60_000,
-      }));
-      await sample.listen(0, '127.0.0.1');
-      sampleUrl = (await sample.getUrl()).replace('[::1]', '127.0.0.1');
-    }, 120_000); // a fresh PGlite folder takes 5 to 20 s to initialise
+      beforeAll(async () => {
+        dataDir = mkdtempSync(join(tmpdir(), 'cors-browser-ws-pglite-'));
+        // A long TTL: the refusal cached by the first handshake must be invalidated by the admin API, not expire.
+        ({ app: sample } = await createSampleApp({
+          logger: false,
+          env: {},
+          platform,
+          pgliteDir: dataDir,
+          adminToken: ADMIN_TOKEN,
+          cacheTtlMs: 60_000,
+        }));
+        expect(sample.getHttpAdapter().getType()).toBe(platform);
+        await sample.listen(0, '127.0.0.1');
+        sampleUrl = (await sample.getUrl()).replace('[::1]', '127.0.0.1');
+      }, 120_000); // a fresh PGlite folder takes 5 to 20 s to initialise
 
-    afterAll(async () => {
-      await sample?.close();
-      if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
-    }, 30_000);
+      afterAll(async () => {
+        await sample?.close();
+        if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+      }, 30_000);
 
-    it('an untrusted page fails to connect and reads nothing; once the admin adds its origin, it connects and exchanges messages', async () => {
-      for (const transport of ['websocket', 'polling'] as const) {
-        const refused = await socketIoFromPage(strangerPage, `${sampleUrl}/partners`, transport);
-        expect(refused).toEqual({ connected: false, error: expect.any(String) });
-      }
-      const added = await fetch(`${sampleUrl}/admin/origins`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ origin: stranger.origin }),
-      });
-      expect(added.status).toBe(201);
-      for (const transport of ['websocket', 'polling'] as const) {
-        await expect(socketIoFromPage(strangerPage, `${sampleUrl}/partners`, transport)).resolves.toEqual({
-          connected: true,
-          data: ORDERS,
-        });
-      }
-      // The other page is still refused: the admin trusted one origin, not every page.
-      await expect(socketIoFromPage(primaryPage, `${sampleUrl}/partners`, 'websocket')).resolves.toMatchObject({ connected: false });
-    });
-  });
-
-  describe('ws: a fixture app with CorsWsAdapter', () => {
-    let app: INestApplication | undefined;
-    let wsUrl: string;
-
-    beforeAll(async () => {
-      @WebSocketGateway({ path: '/events' })
-      class OrderEvents {
-        @SubscribeMessage('orders')
-        orders() {
-          return { event: 'orders', data: ORDERS };
+      it('an untrusted page fails to connect and reads nothing; once the admin adds its origin, it connects and exchanges messages', async () => {
+        for (const transport of ['websocket', 'polling'] as const) {
+          const refused = await socketIoFromPage(strangerPage, `${sampleUrl}/partners`, transport);
+          expect(refused).toEqual({ connected: false, error: expect.any(String) });
         }
-      }
-      @Module({ imports: [CorsModule.forRoot({ origin: [primary.origin] })], providers: [OrderEvents] })
-      class WsFixtureModule {}
-      app = await NestFactory.create(WsFixtureModule, { logger: false });
-      app.useWebSocketAdapter(new CorsWsAdapter(app));
-      await app.listen(0, '127.0.0.1');
-      wsUrl = `${(await app.getUrl()).replace('[::1]', '127.0.0.1').replace(/^http/, 'ws')}/events`;
+        const added = await fetch(`${sampleUrl}/admin/origins`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ origin: stranger.origin }),
+        });
+        expect(added.status).toBe(201);
+        for (const transport of ['websocket', 'polling'] as const) {
+          await expect(socketIoFromPage(strangerPage, `${sampleUrl}/partners`, transport)).resolves.toEqual({
+            connected: true,
+            data: ORDERS,
+          });
+        }
+        // The other page is still refused: the admin trusted one origin, not every page.
+        await expect(socketIoFromPage(primaryPage, `${sampleUrl}/partners`, 'websocket')).resolves.toMatchObject({ connected: false });
+      });
     });
 
-    afterAll(() => app?.close());
+    describe('ws: a fixture app with CorsWsAdapter', () => {
+      let app: INestApplication | undefined;
+      let wsUrl: string;
 
-    it('a trusted page connects and exchanges messages', async () => {
-      await expect(webSocketFromPage(primaryPage, wsUrl)).resolves.toEqual({ connected: true, data: { event: 'orders', data: ORDERS } });
-    });
+      beforeAll(async () => {
+        @WebSocketGateway({ path: '/events' })
+        class OrderEvents {
+          @SubscribeMessage('orders')
+          orders() {
+            return { event: 'orders', data: ORDERS };
+          }
+        }
+        @Module({ imports: [CorsModule.forRoot({ origin: [primary.origin] })], providers: [OrderEvents] })
+        class WsFixtureModule {}
+        app = await createPlatformFactoryApp(WsFixtureModule, { logger: false }, platform);
+        expect(app.getHttpAdapter().getType()).toBe(platform);
+        app.useWebSocketAdapter(new CorsWsAdapter(app));
+        await app.listen(0, '127.0.0.1');
+        wsUrl = `${(await app.getUrl()).replace('[::1]', '127.0.0.1').replace(/^http/, 'ws')}/events`;
+      });
 
-    it('an untrusted page fails to connect and reads nothing', async () => {
-      await expect(webSocketFromPage(strangerPage, wsUrl)).resolves.toEqual({ connected: false, error: 'closed with code 1006' });
+      afterAll(() => app?.close());
+
+      it('a trusted page connects and exchanges messages', async () => {
+        await expect(webSocketFromPage(primaryPage, wsUrl)).resolves.toEqual({ connected: true, data: { event: 'orders', data: ORDERS } });
+      });
+
+      it('an untrusted page fails to connect and reads nothing', async () => {
+        await expect(webSocketFromPage(strangerPage, wsUrl)).resolves.toEqual({ connected: false, error: 'closed with code 1006' });
+      });
     });
   });
 });

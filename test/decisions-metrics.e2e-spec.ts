@@ -4,7 +4,7 @@ import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { Counter, Registry } from 'prom-client';
 import request from 'supertest';
 import { CorsModule, type CorsDecision } from '../lib/index.js';
-import { createTestingApp } from './support/apps.js';
+import { createTestingApp, PLATFORMS } from './support/apps.js';
 
 // --- the recipe, as in the README ---
 const registry = new Registry();
@@ -35,10 +35,11 @@ class OrdersController {
 })
 class MetricsModule {}
 
-describe('counting refusals with prom-client', () => {
+describe.each(PLATFORMS)('counting refusals with prom-client (%s)', (platform) => {
   let app: INestApplication;
   beforeAll(async () => {
-    app = await createTestingApp(MetricsModule);
+    registry.resetMetrics();
+    app = await createTestingApp(MetricsModule, undefined, platform);
   });
   afterAll(() => app.close());
 

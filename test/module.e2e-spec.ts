@@ -2,6 +2,7 @@ import { Controller, Get, Injectable, Module, type INestApplication } from '@nes
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { CorsModule, InjectCorsPolicyOptions, type CorsModuleOptions } from '../lib/index.js';
+import { createPlatformApplication, describeOnPlatforms, whenReady } from './support/apps.js';
 
 @Controller('things')
 class ThingsController {
@@ -34,13 +35,13 @@ async function boot(corsModule: ReturnType<typeof CorsModule.forRoot>): Promise<
   @Module({ imports: [corsModule], controllers: [ThingsController], providers: [OptionsReader] })
   class AppModule {}
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  return moduleRef.createNestApplication({ logger: false }).init();
+  return whenReady(await createPlatformApplication(moduleRef, { logger: false }).init());
 }
 
 const allowOrigin = async (app: INestApplication, origin: string) =>
   (await request(app.getHttpServer()).get('/things').set('Origin', origin)).headers['access-control-allow-origin'];
 
-describe('CorsModule', () => {
+describeOnPlatforms('CorsModule', () => {
   it('forRootAsync with useFactory and inject takes options from a provider', async () => {
     const app = await boot(
       CorsModule.forRootAsync({
@@ -75,7 +76,7 @@ describe('CorsModule', () => {
       imports: [CorsModule.forRootAsync({ useFactory: () => ({ origin: 'https://a.example.com/', maxAge: -1 }) })],
       controllers: [ThingsController],
     }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
+    const app = createPlatformApplication(moduleRef, { logger: false });
     const error = await app.init().then(
       () => undefined,
       (thrown: Error) => thrown,

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { Controller, Get, Logger, Module, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { CorsConfigurationError, CorsModule, type CorsModuleOptions } from '../lib/index.js';
-import { createTestingApp } from './support/apps.js';
+import { createTestingApp, PLATFORMS } from './support/apps.js';
 
 @Controller('things')
 class ThingsController {
@@ -18,7 +18,7 @@ function appModule(options: CorsModuleOptions) {
   return SampledModule;
 }
 
-describe('debug refusal modes', () => {
+describe.each(PLATFORMS)('debug refusal modes (%s)', (platform) => {
   let warnings: jest.SpiedFunction<Logger['warn']>;
   let app: INestApplication | undefined;
   beforeEach(() => {
@@ -32,7 +32,7 @@ describe('debug refusal modes', () => {
   const refusals = () => warnings.mock.calls.map((call) => String(call[0])).filter((line) => line.startsWith('Refused'));
 
   async function refuseThrice(debug: CorsModuleOptions['debug']) {
-    app = await createTestingApp(appModule({ debug }));
+    app = await createTestingApp(appModule({ debug }), undefined, platform);
     for (const origin of [
       'https://evil.example.net',
       'https://evil.example.net',
@@ -65,7 +65,7 @@ describe('debug refusal modes', () => {
     ['an unknown key', { refusals: 'sampled', maxKeys: 5 }],
     ['a string', 'sampled'],
   ])('refuses %s at startup, naming debug', async (_case, debug) => {
-    const caught = await createTestingApp(appModule({ debug: debug as never })).then(
+    const caught = await createTestingApp(appModule({ debug: debug as never }), undefined, platform).then(
       (created) => created.close(),
       (error: unknown) => error,
     );

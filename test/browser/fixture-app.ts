@@ -12,17 +12,15 @@ import {
   Post,
   Put,
   Req,
-  Res,
   UnauthorizedException,
   UseGuards,
   type CanActivate,
   type ExecutionContext,
   type INestApplication,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { Request, Response } from 'express';
-import type { Server } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
 import { CorsModule, CorsPolicy } from '../../lib/index.js';
+import { createPlatformFactoryApp, type Platform } from '../support/apps.js';
 import { RequestLog } from './request-log.js';
 
 /** The origins the fixture app trusts; the page origins are only known once their servers listen. */
@@ -49,12 +47,13 @@ export const GOOD_TOKEN = 'Bearer good-token';
 /**
  * A Nest app that uses the library the way the brief's user does: module defaults with a list
  * of trusted origins and credentials, and per-controller and per-handler `@CorsPolicy`.
- * Listens on 127.0.0.1 at a free port, created with `NestFactory.create` (the middleware runs
- * ahead of the body parser there).
+ * Listens on 127.0.0.1 at a free port, created with `NestFactory.create` on the given platform
+ * (the middleware runs ahead of the body parser there). The controllers use only what both
+ * platforms share (the request's `headers`, `@Header`, `@Body`), so the same module serves both.
  */
-export async function startFixtureApp(origins: FixtureOrigins): Promise<FixtureApp> {
+export async function startFixtureApp(origins: FixtureOrigins, platform: Platform): Promise<FixtureApp> {
   const module = buildFixtureModule(origins);
-  const app = await NestFactory.create(module, { logger: false });
+  const app = await createPlatformFactoryApp(module, { logger: false }, platform);
   const log = new RequestLog(app.getHttpServer() as Server);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', 'localhost');
@@ -69,11 +68,16 @@ export async function startFixtureApp(origins: FixtureOrigins): Promise<FixtureA
   };
 }
 
+/** What the handlers read of a request: Express's `Request` and Fastify's `FastifyRequest` both have it. */
+interface WithHeaders {
+  readonly headers: IncomingHttpHeaders;
+}
+
 /** Lets through `Authorization: Bearer good-token`, answers 401 otherwise (preflights carry no token). */
 @Injectable()
 class TokenGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    const authorization = context.switchToHttp().getRequest<Request>().headers.authorization;
+    const authorization = context.switchToHttp().getRequest<WithHeaders>().headers.authorization;
     if (authorization !== GOOD_TOKEN) throw new UnauthorizedException('a valid bearer token is required');
     return true;
   }
@@ -89,7 +93,7 @@ function buildFixtureModule(origins: FixtureOrigins) {
   @CorsPolicy({ origin: '*', credentials: false })
   class PublicController {
     @Get()
-    get(@Req() req: Request) {
+    get(@Req() req: WithHeaders) {
       return { origin: req.headers.origin ?? null, cookie: req.headers.cookie ?? null };
     }
   }
@@ -98,7 +102,7 @@ function buildFixtureModule(origins: FixtureOrigins) {
   @Controller('partners')
   class PartnersController {
     @Get()
-    get(@Req() req: Request) {
+    get(@Req() req: WithHeaders) {
       return { origin: req.headers.origin ?? null };
     }
   }
@@ -109,14 +113,14 @@ function buildFixtureModule(origins: FixtureOrigins) {
   class SessionController {
     /** Sets the session cookie on the API's host (127.0.0.1), SameSite=Lax: sent to same-site callers. */
     @Get('login')
-    login(@Res({ passthrough: true }) res: Response) {
-      res.setHeader('Set-Cookie', `${SESSION_COOKIE}; Path=/; HttpOnly; SameSite=Lax`);
+    @Header('Set-Cookie', `${SESSION_COOKIE}; Path=/; HttpOnly; SameSite=Lax`)
+    login() {
       return { loggedIn: true };
     }
 
     /** Echoes the cookies the request carried. */
     @Get('me')
-    me(@Req() req: Request) {
+    me(@Req() req: WithHeaders) {
       return { cookie: req.headers.cookie ?? null };
     }
   }
@@ -177,11 +181,15 @@ function buildFixtureModule(origins: FixtureOrigins) {
       return { contentType: contentType ?? null, body };
     }
 
-    /** text/plain is not parsed by Nest's body parsers: read the raw stream. */
+    /**
+     * Fastify parses text/plain into a string; Nest's Express body parsers leave it unread
+     * (`@Body()` is `{}`), so there the raw stream is read.
+     */
     @Post('text')
-    async text(@Req() req: Request, @Headers('content-type') contentType: string | undefined) {
+    async text(@Body() body: unknown, @Req() req: WithHeaders, @Headers('content-type') contentType: string | undefined) {
+      if (typeof body === 'string') return { contentType: contentType ?? null, text: body };
       let text = '';
-      for await (const chunk of req) text += String(chunk);
+      for await (const chunk of req as IncomingMessage) text += String(chunk);
       return { contentType: contentType ?? null, text };
     }
   }

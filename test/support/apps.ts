@@ -124,7 +124,11 @@ export function createPlatformApplication(moduleRef: TestingModule, options: Nes
     : moduleRef.createNestApplication(options);
 }
 
-/** `NestFactory.create(module, options)` on the platform of the running block. */
-export function createPlatformFactoryApp(module: Type, options: NestApplicationOptions = {}): Promise<INestApplication> {
-  return currentPlatform === 'fastify' ? NestFactory.create(module, new FastifyAdapter(), options) : NestFactory.create(module, options);
+/** `NestFactory.create(module, options)` on the given platform (by default, that of the running block). */
+export function createPlatformFactoryApp(
+  module: Type,
+  options: NestApplicationOptions = {},
+  platform: Platform = currentPlatform,
+): Promise<INestApplication> {
+  return platform === 'fastify' ? NestFactory.create(module, new FastifyAdapter(), options) : NestFactory.create(module, options);
 }
