@@ -105,6 +105,7 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
    * The cached answer for `origin`, or the result of `ask()`, shared with every concurrent
    * caller and cached when it settles. `ask()` rejecting means "refuse, and do not cache";
    * so does a resolver already running `resolverMaxInFlight` calls.
+   * @internal the origin checks' entry point, not part of the public API.
    */
   lookup(resolver: object, origin: string, ask: () => Promise<boolean>): boolean | Promise<boolean> {
     const cached = this.answerOf(resolver, origin);
@@ -122,12 +123,13 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
   /**
    * The cached answer for `origin`, or the lookup already under way; `undefined` when neither
    * exists (then `lookup()` asks). Lets callers skip building the `ask` function on a hit.
+   * @internal
    */
   peek(resolver: object, origin: string): boolean | Promise<boolean> | undefined {
     return this.answerOf(resolver, origin) ?? this.pendingOf(resolver, origin)?.then((settled) => settled === true);
   }
 
-  /** The cached answer, synchronously: what most requests get. */
+  /** The cached answer, synchronously: what most requests get. @internal */
   answerOf(resolver: object, origin: string): boolean | undefined {
     const state = this.byResolver.get(resolver);
     if (state === undefined) return undefined;
@@ -137,7 +139,7 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
     return undefined;
   }
 
-  /** The lookup of `origin` under way, shared by every request that waits for it. */
+  /** The lookup of `origin` under way, shared by every request that waits for it. @internal */
   pendingOf(resolver: object, origin: string): Promise<LookupOutcome> | undefined {
     return this.byResolver.get(resolver)?.pending.get(origin);
   }
@@ -146,6 +148,7 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
    * Starts a shared lookup, or returns `undefined` when the resolver already has
    * `resolverMaxInFlight` calls under way (refuse at once, cache nothing). `ask` calls the
    * resolver and calls `release` once that call settles, however late: the slot is held until then.
+   * @internal
    */
   startLookup(resolver: object, origin: string, ask: (release: () => void) => Promise<boolean>): Promise<LookupOutcome> | undefined {
     const state = this.stateOf(resolver);
@@ -175,7 +178,7 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
     return lookup;
   }
 
-  /** The loaded set of a `CorsOriginSource` rule, created once per class; loaded at app bootstrap. */
+  /** The loaded set of a `CorsOriginSource` rule, created once per class; loaded at app bootstrap. @internal */
   sourceSet(type: object, source: CorsOriginSource, name: string, settings: Omit<LoadedOriginSetSettings, 'ttlMs'>): LoadedOriginSet {
     let set = this.sources.get(type);
     if (set === undefined) this.sources.set(type, (set = new LoadedOriginSet(source, name, { ...settings, ttlMs: this.ttlMs })));
