@@ -16,17 +16,14 @@
  * warning without it, except in CI (CI=true), where a missing browser fails the run.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Module, type INestApplication } from '@nestjs/common';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import type { Browser, Page } from 'playwright-core';
 import { CorsModule } from '../lib/index.js';
 import { CorsWsAdapter } from '../lib/websockets/ws.js';
-import { createSampleApp } from '../sample/app.js';
 import { CHROMIUM_PATH, chromiumIsInstalled, launchChromium } from './browser/chromium.js';
 import { startPageServer, type PageServer } from './browser/page-server.js';
+import { startBrowserSample, type BrowserSample } from './browser/sample-app.js';
 import { createPlatformFactoryApp, PLATFORMS } from './support/apps.js';
 
 jest.setTimeout(30_000);
@@ -112,51 +109,29 @@ describeInBrowser('WebSocket gateways in headless Chromium', () => {
   // The same pages and browser; the sample and the fixture app on each HTTP platform (issue 15).
   describe.each(PLATFORMS)('on %s', (platform) => {
     describe('socket.io: the sample app', () => {
-      const ADMIN_TOKEN = 'browser-websockets-admin-token';
-      let sample: INestApplication | undefined;
-      let sampleUrl: string;
-      let dataDir: string | undefined;
+      let sample: BrowserSample | undefined;
 
       beforeAll(async () => {
-        dataDir = mkdtempSync(join(tmpdir(), 'cors-browser-ws-pglite-'));
-        // A long TTL: the refusal cached by the first handshake must be invalidated by the admin API, not expire.
-        ({ app: sample } = await createSampleApp({
-          logger: false,
-          env: {},
-          platform,
-          pgliteDir: dataDir,
-          adminToken: ADMIN_TOKEN,
-          cacheTtlMs: 60_000,
-        }));
-        expect(sample.getHttpAdapter().getType()).toBe(platform);
-        await sample.listen(0, '127.0.0.1');
-        sampleUrl = (await sample.getUrl()).replace('[::1]', '127.0.0.1');
-      }, 120_000); // a fresh PGlite folder takes 5 to 20 s to initialise
+        sample = await startBrowserSample(platform);
+      }, 120_000);
 
-      afterAll(async () => {
-        await sample?.close();
-        if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
-      }, 30_000);
+      afterAll(() => sample?.close(), 30_000);
 
       it('an untrusted page fails to connect and reads nothing; once the admin adds its origin, it connects and exchanges messages', async () => {
         for (const transport of ['websocket', 'polling'] as const) {
-          const refused = await socketIoFromPage(strangerPage, `${sampleUrl}/partners`, transport);
+          const refused = await socketIoFromPage(strangerPage, `${sample!.url}/partners`, transport);
           expect(refused).toEqual({ connected: false, error: expect.any(String) });
         }
-        const added = await fetch(`${sampleUrl}/admin/origins`, {
-          method: 'POST',
-          headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify({ origin: stranger.origin }),
-        });
+        const added = await sample!.admin('/admin/origins', { method: 'POST', body: JSON.stringify({ origin: stranger.origin }) });
         expect(added.status).toBe(201);
         for (const transport of ['websocket', 'polling'] as const) {
-          await expect(socketIoFromPage(strangerPage, `${sampleUrl}/partners`, transport)).resolves.toEqual({
+          await expect(socketIoFromPage(strangerPage, `${sample!.url}/partners`, transport)).resolves.toEqual({
             connected: true,
             data: ORDERS,
           });
         }
         // The other page is still refused: the admin trusted one origin, not every page.
-        await expect(socketIoFromPage(primaryPage, `${sampleUrl}/partners`, 'websocket')).resolves.toMatchObject({ connected: false });
+        await expect(socketIoFromPage(primaryPage, `${sample!.url}/partners`, 'websocket')).resolves.toMatchObject({ connected: false });
       });
     });
 

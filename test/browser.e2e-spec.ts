@@ -20,13 +20,7 @@
  * warning, except in CI (CI=true), where a missing browser fails the run.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { INestApplication } from '@nestjs/common';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createSampleApp } from '../sample/app.js';
 import {
   CHROMIUM_PATH,
   CORS_FAILURE,
@@ -38,7 +32,7 @@ import {
 } from './browser/chromium.js';
 import { GOOD_TOKEN, SESSION_COOKIE, startFixtureApp, type FixtureApp } from './browser/fixture-app.js';
 import { startPageServer, type PageServer } from './browser/page-server.js';
-import { RequestLog } from './browser/request-log.js';
+import { BROWSER_SAMPLE_ADMIN_TOKEN, startBrowserSample, type BrowserSample } from './browser/sample-app.js';
 import { PLATFORMS } from './support/apps.js';
 
 jest.setTimeout(30_000);
@@ -373,71 +367,39 @@ describeInBrowser('CORS in headless Chromium', () => {
     });
 
     describe('sample app: an origin added through the admin API', () => {
-      const ADMIN_TOKEN = 'browser-suite-admin-token';
-      let sample: INestApplication | undefined;
-      let sampleUrl: string;
-      let sampleLog: RequestLog;
-      let dataDir: string | undefined;
-
-      // A JSON content type only with a body: Fastify answers an empty JSON body with 400.
-      const admin = (path: string, init: RequestInit = {}): Promise<Response> =>
-        fetch(`${sampleUrl}${path}`, {
-          ...init,
-          headers: {
-            Authorization: `Bearer ${ADMIN_TOKEN}`,
-            ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-            ...(init.headers as Record<string, string> | undefined),
-          },
-        });
+      let sample: BrowserSample | undefined;
 
       beforeAll(async () => {
-        dataDir = mkdtempSync(join(tmpdir(), 'cors-browser-pglite-'));
-        // A long TTL: the refusal cached by the first request must be invalidated by the admin API, not expire.
-        ({ app: sample } = await createSampleApp({
-          logger: false,
-          env: {},
-          platform,
-          pgliteDir: dataDir,
-          adminToken: ADMIN_TOKEN,
-          cacheTtlMs: 60_000,
-        }));
-        expect(sample.getHttpAdapter().getType()).toBe(platform);
-        sampleLog = new RequestLog(sample.getHttpServer() as Server);
-        await sample.listen(0, '127.0.0.1');
-        sampleUrl = await sample.getUrl();
-      }, 120_000); // a fresh PGlite folder takes 5 to 20 s to initialise, more on a busy machine
+        sample = await startBrowserSample(platform);
+      }, 120_000);
 
-      afterAll(async () => {
-        sampleLog?.detach();
-        await sample?.close();
-        if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
-      }, 30_000);
+      afterAll(() => sample?.close(), 30_000);
 
       it('GET /catalogue is readable from any origin', async () => {
-        const result = await probe(strangerPage, `${sampleUrl}/catalogue`);
+        const result = await probe(strangerPage, `${sample!.url}/catalogue`);
         expect(readable(result).status).toBe(200);
         expect(json(result)).toEqual(expect.arrayContaining([expect.objectContaining({ sku: 'TEA-001' })]));
       });
 
       it('GET /partners/orders becomes readable once the admin adds the origin, without a restart, and unreadable once removed', async () => {
-        const orders = `${sampleUrl}/partners/orders`;
+        const orders = `${sample!.url}/partners/orders`;
         const init = { credentials: 'include', cache: 'no-store' } as const;
 
         expectRefused(await probe(strangerPage, orders, init));
 
-        const added = await admin('/admin/origins', { method: 'POST', body: JSON.stringify({ origin: stranger.origin }) });
+        const added = await sample!.admin('/admin/origins', { method: 'POST', body: JSON.stringify({ origin: stranger.origin }) });
         expect(added.status).toBe(201);
 
         const allowed = await probe(strangerPage, orders, init);
         expect(readable(allowed).status).toBe(200);
         expect(json(allowed)).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'ord-1001' })]));
 
-        const removed = await admin(`/admin/origins/${encodeURIComponent(stranger.origin)}`, { method: 'DELETE' });
+        const removed = await sample!.admin(`/admin/origins/${encodeURIComponent(stranger.origin)}`, { method: 'DELETE' });
         expect(removed.status).toBe(204);
 
         expectRefused(await probe(strangerPage, orders, init));
         // All three reached the handler: only the browser's verdict changed.
-        expect(sampleLog.to('GET', '/partners/orders').map((r) => [r.origin, r.status])).toEqual([
+        expect(sample!.log.to('GET', '/partners/orders').map((r) => [r.origin, r.status])).toEqual([
           [stranger.origin, 200],
           [stranger.origin, 200],
           [stranger.origin, 200],
@@ -445,23 +407,25 @@ describeInBrowser('CORS in headless Chromium', () => {
       });
 
       it('the admin API is unreadable from a page, even with the token, and the page cannot make it add an origin', async () => {
-        expectRefused(await probe(strangerPage, `${sampleUrl}/admin/origins`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } }));
         expectRefused(
-          await probe(strangerPage, `${sampleUrl}/admin/origins`, {
+          await probe(strangerPage, `${sample!.url}/admin/origins`, { headers: { Authorization: `Bearer ${BROWSER_SAMPLE_ADMIN_TOKEN}` } }),
+        );
+        expectRefused(
+          await probe(strangerPage, `${sample!.url}/admin/origins`, {
             method: 'POST',
-            headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+            headers: { Authorization: `Bearer ${BROWSER_SAMPLE_ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
             body: JSON.stringify({ origin: stranger.origin }),
           }),
         );
         // Only the preflights reached the server, never the requests that carry the token.
         expect(
-          sampleLog
+          sample!.log
             .preflightsTo('/admin/origins')
             .map((r) => r.requestMethod)
             .sort(),
         ).toEqual(['GET', 'POST']);
-        expect(sampleLog.to('GET', '/admin/origins')).toEqual([]);
-        expect(sampleLog.to('POST', '/admin/origins').filter((r) => r.origin === stranger.origin)).toEqual([]);
+        expect(sample!.log.to('GET', '/admin/origins')).toEqual([]);
+        expect(sample!.log.to('POST', '/admin/origins').filter((r) => r.origin === stranger.origin)).toEqual([]);
       });
     });
   });
