@@ -1,8 +1,13 @@
 /**
  * BRIEF §7: `paths` gives CORS to what no controller serves, with the real parts users run
- * it with: Apollo GraphQL on Express, Swagger UI and its JSON, static files, a raw
- * `app.use()` handler (an auth library), and an internal path with CORS off. Controller
- * routes keep their own policy; otherwise the first matching pattern; otherwise the defaults.
+ * it with: Apollo GraphQL, Swagger UI and its JSON, static files, a raw `app.use()` handler
+ * (an auth library), and an internal path with CORS off. Controller routes keep their own
+ * policy; otherwise the first matching pattern; otherwise the defaults.
+ *
+ * The production app runs on both platforms (issue 15), built the same way in `main.ts` style:
+ * on Express with `@as-integrations/express5` and `serve-static`; on Fastify, Apollo through
+ * `@as-integrations/fastify` (a Fastify route for GET, POST and OPTIONS), Swagger's routes plus
+ * its UI assets through `@fastify/static`, and `useStaticAssets` through `@fastify/static` too.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,12 +17,13 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Controller, Get, Module, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { CorsModule, CorsPolicyMap, corsCsrfExclusion, type CorsModuleOptions } from '../lib/index.js';
+import { PLATFORMS, type Platform } from './support/apps.js';
 import { corsHeaders, varyOf } from './support/headers.js';
 
 const APP = 'https://app.example.com';
@@ -73,16 +79,35 @@ function rawHandler(name: string) {
   };
 }
 
-/** What users write in `main.ts`, with every kind of path that no controller serves. */
-async function productionApp(
-  options: CorsModuleOptions = OPTIONS,
-  setup: (app: NestExpressApplication) => void = () => undefined,
-): Promise<{ app: NestExpressApplication; url: string }> {
-  const app = await NestFactory.create<NestExpressApplication>(appModule(options), { logger: false });
-  app.setGlobalPrefix('api', { exclude: ['graphql'] });
+/** A directory with one file, for `useStaticAssets`. */
+function staticAssets(): string {
   const assets = mkdtempSync(join(tmpdir(), 'cors-static-'));
   writeFileSync(join(assets, 'logo.txt'), 'logo');
-  app.useStaticAssets(assets, { prefix: '/static' });
+  return assets;
+}
+
+/**
+ * What users write in `main.ts`, with every kind of path that no controller serves, on either
+ * platform. Only the app's creation and `useStaticAssets` (whose options differ: serve-static's
+ * on Express, `@fastify/static`'s on Fastify) depend on it.
+ */
+async function productionApp(
+  options: CorsModuleOptions = OPTIONS,
+  setup: (app: INestApplication) => void = () => undefined,
+  platform: Platform = 'express',
+): Promise<{ app: INestApplication; url: string }> {
+  const module = appModule(options);
+  let app: INestApplication;
+  if (platform === 'fastify') {
+    const fastify = await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), { logger: false });
+    fastify.useStaticAssets({ root: staticAssets(), prefix: '/static/' });
+    app = fastify;
+  } else {
+    const express = await NestFactory.create<NestExpressApplication>(module, { logger: false });
+    express.useStaticAssets(staticAssets(), { prefix: '/static' });
+    app = express;
+  }
+  app.setGlobalPrefix('api', { exclude: ['graphql'] });
   app.use('/auth', rawHandler('auth'));
   app.use('/internal', rawHandler('internal'));
   app.use('/files', rawHandler('files'));
@@ -94,13 +119,17 @@ async function productionApp(
 
 const QUERY = JSON.stringify({ query: '{ hello }' });
 
-describe('paths, in a NestFactory.create app with GraphQL, Swagger, static files and app.use() handlers', () => {
-  let app: NestExpressApplication;
+describe.each(PLATFORMS)('paths, in a NestFactory.create app on %s with GraphQL, Swagger, static files, app.use()', (platform) => {
+  let app: INestApplication;
   let url: string;
-  beforeAll(async () => ({ app, url } = await productionApp()));
+  beforeAll(async () => ({ app, url } = await productionApp(OPTIONS, undefined, platform)));
   afterAll(() => app.close());
 
-  describe("'/graphql': a named policy, credentialed (Apollo on Express)", () => {
+  it('runs on the platform it says', () => {
+    expect(app.getHttpAdapter().getType()).toBe(platform);
+  });
+
+  describe("'/graphql': a named policy, credentialed (Apollo)", () => {
     it('answers the preflight of a JSON POST with the named policy', async () => {
       const response = await request(url)
         .options('/graphql')
@@ -144,9 +173,22 @@ describe('paths, in a NestFactory.create app with GraphQL, Swagger, static files
   });
 
   describe("'/docs/{*rest}' and '/docs-json': Swagger open to '*'", () => {
-    it.each(['/docs/', '/docs/swagger-ui-init.js', '/docs-json'])('%s is readable from any origin, without credentials', async (path) => {
-      const response = await request(url).get(path).set('Origin', EVIL).expect(200);
-      expect(corsHeaders(response)).toEqual({ 'access-control-allow-origin': '*' });
+    // The UI page, Swagger's init script, a UI asset (serve-static on Express, @fastify/static on Fastify), the document.
+    it.each(['/docs/', '/docs/swagger-ui-init.js', '/docs/swagger-ui.css', '/docs-json'])(
+      '%s is readable from any origin, without credentials',
+      async (path) => {
+        const response = await request(url).get(path).set('Origin', EVIL).expect(200);
+        expect(corsHeaders(response)).toEqual({ 'access-control-allow-origin': '*' });
+      },
+    );
+
+    it('answers the preflight of the document, a GET-only route', async () => {
+      const preflight = await request(url)
+        .options('/docs-json')
+        .set('Origin', EVIL)
+        .set('Access-Control-Request-Method', 'GET')
+        .expect(204);
+      expect(preflight.headers['access-control-allow-origin']).toBe('*');
     });
 
     it('the document lists the controller route, under the global prefix', async () => {
@@ -160,8 +202,30 @@ describe('paths, in a NestFactory.create app with GraphQL, Swagger, static files
       const file = await request(url).get('/static/logo.txt').set('Origin', EVIL).expect(200);
       expect(file.text).toBe('logo');
       expect(corsHeaders(file)).toEqual({ 'access-control-allow-origin': '*' });
-      const preflight = await request(url).options('/static/logo.txt').set('Origin', EVIL).set('Access-Control-Request-Method', 'GET');
+      // No OPTIONS route serves the file (on Fastify: a 404 of the router); the middleware answers first.
+      const preflight = await request(url)
+        .options('/static/logo.txt')
+        .set('Origin', EVIL)
+        .set('Access-Control-Request-Method', 'GET')
+        .expect(204);
       expect(preflight.headers['access-control-max-age']).toBe('86400');
+    });
+
+    it('a missing file is answered with the pattern too', async () => {
+      const missing = await request(url).get('/static/missing.txt').set('Origin', EVIL).expect(404);
+      expect(corsHeaders(missing)).toEqual({ 'access-control-allow-origin': '*' });
+    });
+
+    it(`matches as ${platform} routes: ${platform === 'fastify' ? 'case-sensitive' : 'case-insensitive'}`, async () => {
+      const response = await request(url).get('/STATIC/logo.txt').set('Origin', EVIL);
+      if (platform === 'fastify') {
+        // Fastify serves no /STATIC: a 404, with the module defaults, which refuse the origin.
+        expect(response.status).toBe(404);
+        expect(corsHeaders(response)).toEqual({});
+      } else {
+        expect(response.status).toBe(200);
+        expect(corsHeaders(response)).toEqual({ 'access-control-allow-origin': '*' });
+      }
     });
   });
 
@@ -170,8 +234,10 @@ describe('paths, in a NestFactory.create app with GraphQL, Swagger, static files
       const response = await request(url).post('/auth/sign-in').set('Origin', LOGIN).expect(200);
       expect(response.body).toEqual({ handler: 'auth', method: 'POST', url: '/sign-in' });
       expect(corsHeaders(response)).toEqual({ 'access-control-allow-origin': LOGIN, 'access-control-allow-credentials': 'true' });
-      const preflight = await request(url).options('/auth').set('Origin', LOGIN).set('Access-Control-Request-Method', 'POST').expect(204);
-      expect(preflight.headers['access-control-allow-methods']).toBe('GET,POST');
+      for (const path of ['/auth', '/auth/sign-in']) {
+        const preflight = await request(url).options(path).set('Origin', LOGIN).set('Access-Control-Request-Method', 'POST').expect(204);
+        expect(preflight.headers['access-control-allow-methods']).toBe('GET,POST');
+      }
     });
 
     it('refuses the origins of the module defaults', async () => {
@@ -261,75 +327,6 @@ describe('paths, in a NestFactory.create app with GraphQL, Swagger, static files
   });
 });
 
-/**
- * The same table on Fastify, with what a Fastify app serves without extra plugins: handlers
- * mounted with `app.use()` (middie), a controller route a pattern covers, and unknown paths.
- */
-describe('paths on Fastify (app.use() handlers, precedence, the defaults)', () => {
-  const FASTIFY_OPTIONS: CorsModuleOptions = {
-    origin: [APP],
-    credentials: true,
-    paths: {
-      '/auth{/*rest}': { origin: [LOGIN], methods: ['GET', 'POST'] },
-      '/internal/{*rest}': false,
-      '/files/public/{*rest}': { origin: '*', credentials: false },
-      '/files/{*rest}': false,
-      '/api/reports/{*rest}': { origin: [REPORTS] },
-    },
-  };
-  let app: INestApplication;
-  let url: string;
-  beforeAll(async () => {
-    @Module({ imports: [CorsModule.forRoot(FASTIFY_OPTIONS)], controllers: [ReportsController] })
-    class FastifyPathsModule {}
-    app = await NestFactory.create(FastifyPathsModule, new FastifyAdapter(), { logger: false });
-    app.setGlobalPrefix('api');
-    app.use('/auth', rawHandler('auth'));
-    app.use('/internal', rawHandler('internal'));
-    app.use('/files', rawHandler('files'));
-    await app.listen(0, '127.0.0.1');
-    url = await app.getUrl();
-  });
-  afterAll(() => app.close());
-
-  it("gives an app.use() handler its pattern's origins, preflight included", async () => {
-    const get = await request(url).get('/auth/session').set('Origin', LOGIN).expect(200);
-    expect(corsHeaders(get)).toEqual({ 'access-control-allow-origin': LOGIN, 'access-control-allow-credentials': 'true' });
-    const preflight = await request(url)
-      .options('/auth/sign-in')
-      .set({ Origin: LOGIN, 'Access-Control-Request-Method': 'POST' })
-      .expect(204);
-    expect(preflight.headers['access-control-allow-methods']).toBe('GET,POST');
-    const refused = await request(url).get('/auth/session').set('Origin', APP).expect(200);
-    expect(corsHeaders(refused)).toEqual({});
-  });
-
-  it('sends nothing on a path with CORS off', async () => {
-    const response = await request(url).get('/internal/metrics').set('Origin', APP).expect(200);
-    expect(corsHeaders(response)).toEqual({});
-  });
-
-  it('two overlapping patterns: the first declared wins', async () => {
-    expect(corsHeaders(await request(url).get('/files/public/a.png').set('Origin', EVIL).expect(200))).toEqual({
-      'access-control-allow-origin': '*',
-    });
-    expect(corsHeaders(await request(url).get('/files/private/a.png').set('Origin', APP).expect(200))).toEqual({});
-  });
-
-  it("a pattern covering a controller route does not change that route's policy; unserved paths under it get the pattern", async () => {
-    const ours = await request(url).get('/api/reports/daily').set('Origin', APP).expect(200);
-    expect(ours.headers['access-control-allow-origin']).toBe(APP);
-    expect(corsHeaders(await request(url).get('/api/reports/daily').set('Origin', REPORTS).expect(200))).toEqual({});
-    const unknown = await request(url).get('/api/reports/weekly').set('Origin', REPORTS).expect(404);
-    expect(unknown.headers['access-control-allow-origin']).toBe(REPORTS);
-  });
-
-  it('paths no pattern covers get the module defaults', async () => {
-    const response = await request(url).get('/nowhere').set('Origin', APP).expect(404);
-    expect(corsHeaders(response)).toEqual({ 'access-control-allow-origin': APP, 'access-control-allow-credentials': 'true' });
-  });
-});
-
 describe('paths in a Test.createTestingModule app (GraphQL and an unknown path)', () => {
   let app: INestApplication;
   beforeAll(async () => {
@@ -368,10 +365,10 @@ describe('paths in a Test.createTestingModule app (GraphQL and an unknown path)'
   });
 });
 
-describe('strict mode follows path policies', () => {
-  let app: NestExpressApplication;
+describe.each(PLATFORMS)('strict mode follows path policies (%s)', (platform) => {
+  let app: INestApplication;
   let url: string;
-  beforeAll(async () => ({ app, url } = await productionApp({ ...OPTIONS, strict: { appOrigins: [] } })));
+  beforeAll(async () => ({ app, url } = await productionApp({ ...OPTIONS, strict: { appOrigins: [] } }, undefined, platform)));
   afterAll(() => app.close());
 
   it("refuses, before the handler runs, an origin the path's policy refuses", async () => {
@@ -392,7 +389,7 @@ describe("corsCsrfExclusion() trusts exactly what each path's policy allows", ()
     request(target).post(path).set('Origin', origin).set('Content-Type', 'application/json').send(QUERY);
 
   describe('in a NestFactory.create app (the CORS middleware runs first and hands over its verdict)', () => {
-    let app: NestExpressApplication;
+    let app: INestApplication;
     let url: string;
     beforeAll(
       async () =>
