@@ -7,8 +7,10 @@ import 'reflect-metadata';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Delete, Get, Injectable, Module, Patch, Post, Put, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { CorsModule, type CorsDecision, type CorsOriginResolver, type CorsOriginSource, type CorsPolicyArgument } from '../lib/index.js';
-import { LOOKUP_DELAY_MS, THREE_ORIGINS, manyOrigins, type VariantSpec } from './shared.js';
+import { ALLOWED_METHODS, LOOKUP_DELAY_MS, THREE_ORIGINS, manyOrigins, platformOf, type VariantSpec } from './shared.js';
 
 const ALLOWED = new Set(THREE_ORIGINS);
 
@@ -88,6 +90,42 @@ function floorMiddleware(req: IncomingMessage, res: ServerResponse, next: () => 
     res.setHeader('Access-Control-Allow-Credentials', 'true');
   }
   next();
+}
+
+/**
+ * The floor on Fastify: the same headers as the library sends there, from the cheapest code that
+ * can send them: an `onRequest` hook (no middie, no route table), `Set` lookup, `setHeader` on
+ * the Node.js response (which Fastify merges into the response it writes; `reply.header()` costs
+ * more per header), and for preflights the same 204 the library ends itself. Not `app.use()`:
+ * that would run it through middie, whose cost the library pays but the floor need not.
+ */
+function fastifyFloorHook(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const req = request.raw;
+  const res = reply.raw;
+  const origin = req.headers.origin;
+  if (req.method === 'OPTIONS' && origin !== undefined && req.headers['access-control-request-method'] !== undefined) {
+    res.setHeader('Vary', 'Access-Control-Request-Headers, Origin');
+    if (ALLOWED.has(origin)) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+      res.setHeader('Access-Control-Allow-Methods', ALLOWED_METHODS);
+      const requested = req.headers['access-control-request-headers'];
+      if (requested !== undefined) res.setHeader('Access-Control-Allow-Headers', requested);
+      res.setHeader('Access-Control-Max-Age', '600');
+    }
+    // Ended on the Node.js response, as the library's middleware does (through middie): cheaper
+    // than `reply.code(204).send()`, and the same bytes. Fastify's lifecycle stops here.
+    res.statusCode = 204;
+    res.setHeader('Content-Length', '0');
+    res.end();
+    return;
+  }
+  res.setHeader('Vary', 'Origin');
+  if (origin !== undefined && ALLOWED.has(origin)) {
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Access-Control-Allow-Credentials', 'true');
+  }
+  done();
 }
 
 @Controller()
@@ -190,6 +228,9 @@ export interface BenchAppOptions {
 /** Creates and initialises the app (not listening). */
 export async function createBenchApp({ variant, routes }: BenchAppOptions): Promise<INestApplication> {
   const origins = variant.origins === 10_000 ? manyOrigins(10_000) : [...THREE_ORIGINS];
+  const fastify = platformOf(variant) === 'fastify';
+  // Set explicitly on Fastify, where `@fastify/cors` defaults to GET,HEAD,POST (and the preflight asks for PATCH).
+  const methods = fastify ? { methods: ALLOWED_METHODS } : {};
   const imports = [];
   const providers: Type[] = [];
   if (variant.cors === 'lib') {
@@ -206,6 +247,7 @@ export async function createBenchApp({ variant, routes }: BenchAppOptions): Prom
           origin: origins,
           credentials: true,
           maxAge: 600,
+          ...methods,
           paths: benchPaths(variant.pathPatterns ?? 0),
           ...onDecision,
         }),
@@ -216,11 +258,16 @@ export async function createBenchApp({ variant, routes }: BenchAppOptions): Prom
   class BenchAppModule {}
   Module({ imports, providers, controllers: [...generatedControllers(routes), HelloController, ItemsController] })(BenchAppModule);
 
-  const app = await NestFactory.create(BenchAppModule, { logger: false });
+  const app = fastify
+    ? await NestFactory.create(BenchAppModule, new FastifyAdapter(), { logger: false })
+    : await NestFactory.create(BenchAppModule, { logger: false });
   // Where enableCors puts its middleware: ahead of the routes.
-  if (variant.cors === 'floor') app.use(floorMiddleware);
+  if (variant.cors === 'floor') {
+    if (fastify) (app.getHttpAdapter().getInstance() as FastifyInstance).addHook('onRequest', fastifyFloorHook);
+    else app.use(floorMiddleware);
+  }
   if (variant.cors === 'enableCors') {
-    app.enableCors({ origin: variant.origins === 'callback' ? asyncOriginCallback : origins, credentials: true, maxAge: 600 });
+    app.enableCors({ origin: variant.origins === 'callback' ? asyncOriginCallback : origins, credentials: true, maxAge: 600, ...methods });
   }
   await app.init();
   return app;

@@ -23,8 +23,11 @@ import { instructionCountUnavailable, instructionRatio, lowest, runInstructionCo
 import { formatSummary, summarize } from './profile.js';
 import { runHandshakeBench } from './websockets.js';
 import {
+  ALLOWED_METHODS,
   SCENARIOS,
   VARIANTS,
+  baseVariants,
+  platformOf,
   variantByName,
   type ChildMessage,
   type MicroRow,
@@ -264,27 +267,82 @@ async function warmUp(port: number, durationS: number, minRequests = settings.wa
   } while (served < minRequests && Date.now() - started < 20_000);
 }
 
+interface Probed {
+  readonly status: number;
+  readonly allowOrigin: string | undefined;
+  /** `Vary` and every `Access-Control-*` header, by lower-case name. */
+  readonly corsHeaders: Readonly<Record<string, string>>;
+}
+
 /** One request, to check that the variant does what the scenario assumes (so that we time the right path). */
-function probe(port: number, scenario: Scenario): Promise<{ status: number; allowOrigin: string | undefined }> {
+function probe(port: number, scenario: Scenario): Promise<Probed> {
   return new Promise((resolvePromise, reject) => {
     const req = request({ host: '127.0.0.1', port, method: scenario.method, path: scenario.path, headers: scenario.headers }, (res) => {
       res.resume();
-      res.on('end', () =>
-        resolvePromise({ status: res.statusCode ?? 0, allowOrigin: res.headers['access-control-allow-origin'] as string | undefined }),
-      );
+      res.on('end', () => {
+        const corsHeaders: Record<string, string> = {};
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value !== undefined && (name === 'vary' || name.startsWith('access-control-'))) corsHeaders[name] = String(value);
+        }
+        resolvePromise({
+          status: res.statusCode ?? 0,
+          allowOrigin: res.headers['access-control-allow-origin'] as string | undefined,
+          corsHeaders,
+        });
+      });
     });
     req.on('error', reject);
     req.end();
   });
 }
 
-function expectation(variant: VariantSpec, scenario: Scenario): { status: number; allowOrigin: string | undefined } {
-  if (variant.cors === 'none') return { status: scenario.name === 'preflight' ? 404 : 200, allowOrigin: undefined };
+interface Expected {
+  readonly status: number;
+  readonly allowOrigin: string | undefined;
+  /** When set, the CORS headers must be exactly these (the floor and the library send the same ones). */
+  readonly corsHeaders?: Readonly<Record<string, string>>;
+}
+
+/**
+ * What the library sends in each scenario with the bench's options (3 origins, credentials,
+ * maxAge 600, the default methods), and so what the floor must send too.
+ */
+function libraryHeaders(scenario: Scenario): Record<string, string> {
+  const credentialed = { 'access-control-allow-origin': scenario.headers.origin, 'access-control-allow-credentials': 'true' };
+  if (scenario.name === 'allowed') return { vary: 'Origin', ...credentialed };
+  if (scenario.name === 'preflight') {
+    return {
+      vary: 'Access-Control-Request-Headers, Origin',
+      ...credentialed,
+      'access-control-allow-methods': ALLOWED_METHODS,
+      'access-control-allow-headers': scenario.headers['access-control-request-headers'],
+      'access-control-max-age': '600',
+    };
+  }
+  return { vary: 'Origin' };
+}
+
+function expectation(variant: VariantSpec, scenario: Scenario): Expected {
+  // No CORS: an OPTIONS request has no route (Nest's 404, on Express and on Fastify).
+  if (variant.cors === 'none') {
+    return {
+      status: scenario.name === 'preflight' ? 404 : 200,
+      allowOrigin: undefined,
+      ...(platformOf(variant) === 'fastify' ? { corsHeaders: {} } : {}),
+    };
+  }
   const allowed = scenario.name === 'allowed' || scenario.name === 'preflight';
-  return { status: scenario.name === 'preflight' ? 204 : 200, allowOrigin: allowed ? scenario.headers.origin : undefined };
+  const base = { status: scenario.name === 'preflight' ? 204 : 200, allowOrigin: allowed ? scenario.headers.origin : undefined };
+  // On Fastify the floor is checked header by header against what the library sends.
+  if (platformOf(variant) === 'fastify' && (variant.cors === 'floor' || variant.cors === 'lib')) {
+    return { ...base, corsHeaders: libraryHeaders(scenario) };
+  }
+  return base;
 }
 
 const problems: string[] = [];
+
+const show = (headers: Readonly<Record<string, string>>): string => JSON.stringify(headers);
 
 async function checkVariant(port: number, variant: VariantSpec): Promise<void> {
   for (const scenario of SCENARIOS) {
@@ -296,7 +354,23 @@ async function checkVariant(port: number, variant: VariantSpec): Promise<void> {
           `expected ${want.status} with ${String(want.allowOrigin)}`,
       );
     }
+    if (want.corsHeaders !== undefined && show(sortedHeaders(got.corsHeaders)) !== show(sortedHeaders(want.corsHeaders))) {
+      problems.push(`${variant.name} / ${scenario.name}: CORS headers ${show(got.corsHeaders)}, expected ${show(want.corsHeaders)}`);
+    }
+    // The preflight asks for PATCH: a CORS variant that does not allow it answers another question.
+    if (variant.cors !== 'none' && scenario.name === 'preflight') {
+      const methods = (got.corsHeaders['access-control-allow-methods'] ?? '').split(',').map((m) => m.trim());
+      if (!methods.includes(scenario.headers['access-control-request-method'])) {
+        problems.push(
+          `${variant.name} / preflight: Access-Control-Allow-Methods ${String(got.corsHeaders['access-control-allow-methods'])} lacks PATCH`,
+        );
+      }
+    }
   }
+}
+
+function sortedHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 type LoadResults = Map<VariantName, Map<ScenarioName, Measurement[]>>;
@@ -366,6 +440,12 @@ async function runMicro(): Promise<MicroRow[]> {
   }
   return rows;
 }
+
+/** What `--quick` counts under valgrind (without `--only`): no CORS and the library, on Express and on Fastify. */
+const QUICK_INSTRUCTION_VARIANTS: readonly VariantName[] = ['none', 'lib-3', 'fastify-none', 'fastify-lib-3'];
+
+/** Left out of `--quick` (without `--only`), to keep CI's run short: Fastify's floor and enableCors. */
+const QUICK_SKIPPED_VARIANTS: readonly VariantName[] = ['fastify-floor', 'fastify-enableCors-3'];
 
 const STARTUP_VARIANTS: readonly VariantName[] = ['none', 'enableCors-3', 'enableCors-10k', 'lib-3', 'lib-10k'];
 
@@ -504,8 +584,7 @@ function loadSection(variants: readonly VariantSpec[], results: LoadResults, cou
   );
   for (const scenario of SCENARIOS) {
     const summaries = new Map(variants.map((v) => [v.name, summarise(results.get(v.name)!.get(scenario.name)!)]));
-    const none = summaries.get('none')?.rps;
-    const enable3 = summaries.get('enableCors-3')?.rps;
+    const rpsOf = (name: VariantName): number | undefined => summaries.get(name)?.rps;
     out.push(`### ${scenario.title}`, '');
     out.push(
       table(
@@ -513,6 +592,9 @@ function loadSection(variants: readonly VariantSpec[], results: LoadResults, cou
         ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
         variants.map((v) => {
           const s = summaries.get(v.name)!;
+          // Against no CORS and enableCors(3) on the variant's own platform.
+          const none = rpsOf(baseVariants(v).none);
+          const enable3 = rpsOf(baseVariants(v).enableCors);
           return [
             v.label,
             fixed(s.rps, 0),
@@ -528,7 +610,7 @@ function loadSection(variants: readonly VariantSpec[], results: LoadResults, cou
       ),
       '',
     );
-    if (scenario.name === 'preflight' && variants.some((v) => v.name === 'none')) {
+    if (scenario.name === 'preflight' && variants.some((v) => v.cors === 'none')) {
       out.push('_No CORS answers this preflight with a 404 from Nest (no OPTIONS route); its ratio compares different work._', '');
     }
   }
@@ -657,7 +739,8 @@ function instructionsSection(variants: readonly VariantSpec[], results: Instruct
       'lumps worth 20–50 % of a batch; it is the lowest of the batches (min–max shown). Instruction counts do not depend on the ' +
       'load of the machine: two runs of one variant agree within ±0.5 %, so a 3 % difference is decided here, ' +
       'where requests/s cannot. "× no CORS" = instructions of no CORS ÷ the variant\'s: the requests/s ratio a CPU-bound ' +
-      'server would show. "with GC" is the median of the batch totals, GC and compiler included (lumpy; for reference).',
+      'server would show. "with GC" is the median of the batch totals, GC and compiler included (lumpy; for reference). ' +
+      'Fastify rows ("Fastify: ...") are compared with no CORS, enableCors(3) and the floor on Fastify.',
     '',
   );
   for (const scenario of SCENARIOS) {
@@ -667,9 +750,12 @@ function instructionsSection(variants: readonly VariantSpec[], results: Instruct
       .map((v) => {
         const counts = results.get(v.name)!.get(scenario.name)!;
         const perRequest = lowest(counts.perRequest);
-        const vsNone = instructionRatio(results, v.name, 'none', scenario.name);
-        const vsEnable = instructionRatio(results, v.name, 'enableCors-3', scenario.name);
-        const none = results.get('none')?.get(scenario.name);
+        // Each platform's variants against no CORS and enableCors(3) on the same platform.
+        const bases = baseVariants(v);
+        const vsNone = instructionRatio(results, v.name, bases.none, scenario.name);
+        const vsEnable = instructionRatio(results, v.name, bases.enableCors, scenario.name);
+        const vsFloor = instructionRatio(results, v.name, bases.floor, scenario.name);
+        const none = results.get(bases.none)?.get(scenario.name);
         return [
           v.label,
           fixed(perRequest, 0),
@@ -678,12 +764,13 @@ function instructionsSection(variants: readonly VariantSpec[], results: Instruct
           none === undefined ? '—' : `${perRequest >= lowest(none.perRequest) ? '+' : ''}${fixed(perRequest - lowest(none.perRequest), 0)}`,
           vsNone === undefined ? '—' : fixed(vsNone, 3),
           vsEnable === undefined ? '—' : fixed(vsEnable, 3),
+          vsFloor === undefined ? '—' : fixed(vsFloor, 3),
         ];
       });
     out.push(
       table(
-        ['variant', 'instructions/req', 'batches min–max', 'with GC (median)', 'vs no CORS', '× no CORS', '× enableCors(3)'],
-        ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ['variant', 'instructions/req', 'batches min–max', 'with GC (median)', 'vs no CORS', '× no CORS', '× enableCors(3)', '× floor'],
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
         rows,
       ),
       '',
@@ -742,6 +829,12 @@ function checksSection(
     check('(5) 50 path patterns vs none, controller route', 'lib-paths-50', 'lib-3', scenario, 0.99);
   }
   for (const scenario of SCENARIOS) check('(6) CorsOriginSource vs static list (issue 17)', 'lib-source', 'lib-3', scenario.name, 0.99);
+  // Issue 15, acceptance 5: the same targets on @nestjs/platform-fastify.
+  for (const scenario of ['allowed', 'refused', 'no-origin'] as const) {
+    check('(7) Fastify: library vs enableCors (@fastify/cors)', 'fastify-lib-3', 'fastify-enableCors-3', scenario, 1.0);
+    check('(7) Fastify: library within 1 % of the floor', 'fastify-lib-3', 'fastify-floor', scenario, 0.99);
+  }
+  check('(7) Fastify: preflight vs enableCors (@fastify/cors)', 'fastify-lib-3', 'fastify-enableCors-3', 'preflight', 1.0);
   if (rows.length > 0) {
     out.push(
       table(
@@ -800,7 +893,7 @@ function environment(): string {
   const cpu = cpus();
   return [
     `- Machine: ${cpu.length} × ${cpu[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${osType()} ${release()}`,
-    `- Node.js ${process.version}, @nestjs/core ${version('@nestjs/core')}, @nestjs/platform-express ${version('@nestjs/platform-express')}, express ${version('express')}, cors ${version('cors')}, autocannon ${version('autocannon')}`,
+    `- Node.js ${process.version}, @nestjs/core ${version('@nestjs/core')}, @nestjs/platform-express ${version('@nestjs/platform-express')}, express ${version('express')}, cors ${version('cors')}, @nestjs/platform-fastify ${version('@nestjs/platform-fastify')}, fastify ${version('fastify')}, @fastify/cors ${version('@fastify/cors')}, autocannon ${version('autocannon')}`,
     `- Commit ${commit}${quick ? '; **--quick** run (short measurements: indicative only)' : ''}`,
     `- Load average (1 min) at start ${loadAverageAtStart.toFixed(1)}, at end ${loadavg()[0].toFixed(1)}` +
       (Math.max(loadAverageAtStart, loadavg()[0]) > cpu.length * 0.75
@@ -821,7 +914,12 @@ function today(): string {
 async function main(): Promise<void> {
   if (!existsSync(join(here, 'server.js'))) throw new Error('compile first: tsc -p bench/tsconfig.json');
   const started = Date.now();
-  const variants = settings.only === undefined ? VARIANTS : VARIANTS.filter((v) => settings.only!.includes(v.name));
+  const variants =
+    settings.only !== undefined
+      ? VARIANTS.filter((v) => settings.only!.includes(v.name))
+      : quick
+        ? VARIANTS.filter((v) => !QUICK_SKIPPED_VARIANTS.includes(v.name))
+        : VARIANTS;
   const sections: string[] = [`# nestjs-cors-policy benchmark, ${today()}`, ''];
 
   if (settings.profile !== undefined) {
@@ -851,9 +949,9 @@ async function main(): Promise<void> {
     );
     load = await runLoad(variants);
   }
-  // --quick proves that the count works, on two variants.
+  // --quick proves that the count works, on two variants per platform.
   const instructionVariants =
-    quick && settings.only === undefined ? variants.filter((v) => v.name === 'none' || v.name === 'lib-3') : variants;
+    quick && settings.only === undefined ? variants.filter((v) => QUICK_INSTRUCTION_VARIANTS.includes(v.name)) : variants;
   let instructions: InstructionResults | undefined;
   const instructionsSkipped = settings.skipInstructions ? 'skipped (--skip-instructions)' : instructionCountUnavailable();
   if (instructionsSkipped === undefined) {

@@ -36,7 +36,14 @@ export type VariantName =
   | 'enableCors-async'
   | 'lib-paths-50'
   | 'lib-source'
-  | 'lib-3-decisions';
+  | 'lib-3-decisions'
+  | 'fastify-none'
+  | 'fastify-floor'
+  | 'fastify-enableCors-3'
+  | 'fastify-lib-3';
+
+/** The HTTP adapter a variant runs on: `@nestjs/platform-express` (the default) or `@nestjs/platform-fastify`. */
+export type Platform = 'express' | 'fastify';
 
 export interface VariantSpec {
   readonly name: VariantName;
@@ -52,7 +59,12 @@ export interface VariantSpec {
   readonly pathPatterns?: number;
   /** With an `onDecision` hook that counts decisions by route and reason (what a metrics recipe does). */
   readonly decisions?: boolean;
+  /** `express` when absent. */
+  readonly platform?: Platform;
 }
+
+/** The methods every CORS variant allows (the `cors` package's default, set explicitly: `@fastify/cors` defaults to GET,HEAD,POST). */
+export const ALLOWED_METHODS = 'GET,HEAD,PUT,PATCH,POST,DELETE';
 
 /** In the order they alternate within a round (A B C ... A B C ...). */
 export const VARIANTS: readonly VariantSpec[] = [
@@ -67,7 +79,30 @@ export const VARIANTS: readonly VariantSpec[] = [
   { name: 'lib-paths-50', label: 'CorsModule, 3 origins, 50 path patterns', cors: 'lib', origins: 3, pathPatterns: 50 },
   { name: 'lib-source', label: 'CorsModule, CorsOriginSource of 3 origins', cors: 'lib', origins: 'source' },
   { name: 'lib-3-decisions', label: 'CorsModule, 3 origins, onDecision counting', cors: 'lib', origins: 3, decisions: true },
+  { name: 'fastify-none', label: 'Fastify: no CORS', cors: 'none', origins: 3, platform: 'fastify' },
+  { name: 'fastify-floor', label: 'Fastify: the same headers, hand-written (floor)', cors: 'floor', origins: 3, platform: 'fastify' },
+  {
+    name: 'fastify-enableCors-3',
+    label: 'Fastify: enableCors (@fastify/cors), 3 origins',
+    cors: 'enableCors',
+    origins: 3,
+    platform: 'fastify',
+  },
+  { name: 'fastify-lib-3', label: 'Fastify: CorsModule, 3 origins', cors: 'lib', origins: 3, platform: 'fastify' },
 ];
+
+export const platformOf = (variant: VariantSpec): Platform => variant.platform ?? 'express';
+
+/** The variants a variant's ratios are taken against: no CORS and enableCors(3) on its own platform. */
+export function baseVariants(variant: VariantSpec): {
+  readonly none: VariantName;
+  readonly enableCors: VariantName;
+  readonly floor: VariantName;
+} {
+  return platformOf(variant) === 'fastify'
+    ? { none: 'fastify-none', enableCors: 'fastify-enableCors-3', floor: 'fastify-floor' }
+    : { none: 'none', enableCors: 'enableCors-3', floor: 'floor' };
+}
 
 export function variantByName(name: string): VariantSpec {
   const found = VARIANTS.find((variant) => variant.name === name);
