@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestException, ForbiddenException, type VersioningOptions } from '@nestjs/common';
 import type { CompiledPolicy } from './compiled-policy.js';
 import type { DecisionReporter } from './cors-decision-reporter.js';
-import type { CorsRequest } from './cors-request.interface.js';
+import { PLATFORM_REQUEST, type CorsRequest } from './cors-request.interface.js';
 import { dynamicRefusalOf, type RefusalExplainer, type RefusalReason } from './cors-refusal.js';
 import { isRequestedHeaderList, isToken } from './header-tokens.js';
 import { matchesVersionFilter } from './nest-routes.js';
@@ -260,7 +260,7 @@ function findEntry(
   for (const entry of entries) {
     if (entry.method !== method && entry.method !== 'ALL' && !(method === 'HEAD' && entry.method === 'GET')) continue;
     if (entry.hosts !== undefined) {
-      const name = (hostname ??= req.hostname ?? req.headers.host?.replace(/:\d+$/, '') ?? '');
+      const name = (hostname ??= req.hostname ?? req[PLATFORM_REQUEST]?.hostname ?? req.headers.host?.replace(/:\d+$/, '') ?? '');
       if (!entry.hosts.some((host) => host.test(name))) continue;
     }
     // A preflight never carries the version header: the first handler of the method answers it.

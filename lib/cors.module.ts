@@ -12,6 +12,7 @@ import { refuseEnableCors } from './cors-layer-guard.js';
 import { refuseExpressCorsLayer } from './express/express-cors-layer.js';
 import { isFastifyInstance } from './fastify/fastify-instance.js';
 import { refuseFastifyCorsLayer } from './fastify/fastify-cors-layer.js';
+import { installFastifyCorsHook } from './fastify/fastify-cors-hook.js';
 import { CorsGatewayGate } from './websockets/cors-gateway-gate.js';
 
 /**
@@ -68,10 +69,12 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
     if (this.installed || adapter === undefined) return;
     // Two CORS layers would silently override the policies: refused now and later (issue 15).
     const instance: unknown = adapter.getInstance();
-    if (isFastifyInstance(instance)) refuseFastifyCorsLayer(instance);
+    const fastify = isFastifyInstance(instance);
+    if (fastify) refuseFastifyCorsLayer(instance);
     else refuseExpressCorsLayer(instance);
     refuseEnableCors(adapter);
-    adapter.use(this.middleware.use);
+    // On Fastify, ahead of middie when the adapter has its request-hook slot; else as Nest middleware.
+    if (!fastify || !installFastifyCorsHook(adapter, this.middleware.use)) adapter.use(this.middleware.use);
     // Express gives every response the app's `response` prototype: keep CORS Vary fields there once.
     const responsePrototype = adapter.getInstance<{ response?: object } | undefined>()?.response;
     if (responsePrototype !== undefined) keepCorsVaryOn(responsePrototype);

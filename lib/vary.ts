@@ -10,6 +10,7 @@ const CORS_VARY_FIELDS = /^(?:origin|access-control-request-method|access-contro
 const SET_HEADER_BEFORE_CORS = Symbol('nestjs-cors-policy:set-header-before-cors');
 
 type SetHeader = ServerResponse['setHeader'];
+type HeaderValue = number | string | readonly string[];
 type MarkedResponse = ServerResponse & { [SET_HEADER_BEFORE_CORS]?: SetHeader };
 
 /**
@@ -29,18 +30,36 @@ export function keepCorsVaryOn(responsePrototype: object): SetHeader {
   Object.defineProperty(target, 'setHeader', {
     configurable: true,
     writable: true,
-    value: function setHeaderKeepingCorsVary(this: ServerResponse, name: string, value: number | string | readonly string[]) {
+    value: function setHeaderKeepingCorsVary(this: ServerResponse, name: string, value: HeaderValue) {
       return inherited.call(this, name, isVary(name) ? withCorsFieldsOf(this.getHeader('Vary'), value) : value);
     },
   });
   return inherited;
 }
 
+/**
+ * The same for one response, on a platform whose responses share no prototype with the app
+ * (Fastify's are plain `ServerResponse`s): two plain assignments and one shared function, since
+ * this runs on every request there.
+ */
+function keepCorsVaryOnResponse(response: MarkedResponse): SetHeader {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with `.call(this)` in setOwnHeaderKeepingCorsVary
+  const inherited: SetHeader = response.setHeader;
+  response[SET_HEADER_BEFORE_CORS] = inherited;
+  response.setHeader = setOwnHeaderKeepingCorsVary;
+  return inherited;
+}
+
+function setOwnHeaderKeepingCorsVary(this: MarkedResponse, name: string, value: HeaderValue): ServerResponse {
+  const inherited = this[SET_HEADER_BEFORE_CORS] as SetHeader;
+  return inherited.call(this, name, isVary(name) ? withCorsFieldsOf(this.getHeader('Vary'), value) : value);
+}
+
 /** Appends `fields` (one field or a comma-separated list) to the response's `Vary`, and keeps them there. */
 export function appendVary(res: ServerResponse, fields: string): void {
   const response = res as MarkedResponse;
   // A platform whose responses do not share a prototype with the app: keep them per response.
-  const setHeaderBeforeCors = response[SET_HEADER_BEFORE_CORS] ?? keepCorsVaryOn(response);
+  const setHeaderBeforeCors = response[SET_HEADER_BEFORE_CORS] ?? keepCorsVaryOnResponse(response);
   // The common case, no Vary yet: nothing to parse or keep, so the replaced setHeader does.
   if (response.getHeader('Vary') === undefined) setHeaderBeforeCors.call(response, 'Vary', fields);
   else vary(res, fields);
@@ -61,7 +80,7 @@ function isVary(name: string): boolean {
 }
 
 /** The new `Vary` value, with the CORS fields of the current one appended. */
-function withCorsFieldsOf(current: ReturnType<ServerResponse['getHeader']>, value: number | string | readonly string[]) {
+function withCorsFieldsOf(current: ReturnType<ServerResponse['getHeader']>, value: HeaderValue) {
   if (current === undefined) return value;
   const kept = String(current)
     .split(',')

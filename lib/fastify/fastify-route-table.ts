@@ -37,6 +37,8 @@ export class FastifyRouteTable implements CorsRouteTable {
   /** Methods with at least one route: what a preflight's Vary decision looks at. */
   private readonly methods: readonly string[];
   private readonly paths: readonly FastifyPathPolicy[];
+  /** One policy for every route, pattern and the defaults (no `@CorsPolicy`, no `paths`): no preflight varies by method. */
+  private readonly onePolicy: boolean;
 
   constructor(
     entries: readonly RouteEntry[],
@@ -70,6 +72,7 @@ export class FastifyRouteTable implements CorsRouteTable {
       regexp: pathToRegexp(path.pattern, { end: true, trailing: ignoreTrailingSlash, sensitive: caseSensitive }).regexp,
       policy: path.policy,
     }));
+    this.onePolicy = entries.every((entry) => entry.policy === defaults) && paths.every((path) => path.policy === defaults);
   }
 
   /** The handlers Fastify would run for `method` at `url`, with the fallback and Vary answers computed on demand. */
@@ -82,7 +85,8 @@ export class FastifyRouteTable implements CorsRouteTable {
     const found = this.router.find(method as Method, url);
     if (found === null) return NONE;
     // Nest answers an empty route parameter ("/users//profile") with a 404, as Express would.
-    for (const [name, value] of Object.entries(found.params)) if (value === '' && name !== '*') return NONE;
+    const params = found.params;
+    for (const name in params) if (params[name] === '' && name !== '*') return NONE;
     return found.store as RouteEntry[];
   }
 
@@ -100,6 +104,7 @@ export class FastifyRouteTable implements CorsRouteTable {
    * so the answer errs towards `true`: one `Vary` field too many is always safe, one too few is not.
    */
   policyDependsOnMethod(url: string, fallback: CompiledPolicy): boolean {
+    if (this.onePolicy) return false;
     for (const method of this.methods) for (const entry of this.find(method, url)) if (entry.policy !== fallback) return true;
     return false;
   }
