@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Consumer test: packs the library as npm would publish it, installs the tarball into
-// throwaway apps (NestJS 12 ESM, NestJS 12 CommonJS, NestJS 11 CommonJS under jest) and runs
-// each app's end-to-end test against it.
+// throwaway apps (NestJS 12 ESM, NestJS 12 CommonJS, NestJS 11 CommonJS under jest, each on
+// Express; NestJS 12 ESM and NestJS 11 CommonJS under jest on Fastify) and runs each app's
+// end-to-end test against it.
 //
 //   node scripts/consumers/run.mjs                    # build, pack, all consumers
 //   node scripts/consumers/run.mjs nest12-cjs         # only the named consumers
@@ -27,6 +28,10 @@ const consumers = [
   // nest12-cjs also installs the websocket packages and runs the gateway check; the others have none of them.
   { name: 'nest12-cjs', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'e2e.node-test.ts', 'gateways.node-test.ts'] },
   { name: 'nest11-cjs-jest', shared: ['app.module.ts', 'cases.ts', 'types-check.ts'] },
+  // The Fastify consumers install @nestjs/platform-fastify and not @nestjs/platform-express; the
+  // shared cases run on a FastifyAdapter app, then those of fastify.app.ts.
+  { name: 'nest12-fastify-esm', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'fastify.app.ts', 'fastify.node-test.ts'] },
+  { name: 'nest11-fastify-cjs-jest', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'fastify.app.ts', 'fastify.e2e-spec.ts'] },
 ];
 
 const INSTALL_TIMEOUT_MS = 5 * 60_000;
@@ -160,7 +165,7 @@ async function main() {
       results.push(result);
       const timings = result.steps.map(([step, r]) => `${step} ${seconds(r.ms)}`).join(', ');
       console.log(
-        `[consumers] ${result.ok ? 'PASS' : 'FAIL'} ${result.name.padEnd(16)} ${timings}${result.ok ? '' : ` (${result.failedStep} failed)`}`,
+        `[consumers] ${result.ok ? 'PASS' : 'FAIL'} ${result.name.padEnd(23)} ${timings}${result.ok ? '' : ` (${result.failedStep} failed)`}`,
       );
     }
 
