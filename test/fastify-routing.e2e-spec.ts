@@ -93,6 +93,10 @@ describe.each(APP_KINDS_ON_PLATFORMS)('route matching ($name)', ({ platform, cre
     expect(corsHeaders(partner)).toEqual(fastify ? { 'access-control-allow-origin': PARTNER } : {});
     const appOrigin = await get(server, '/orders/me', APP);
     expect(corsHeaders(appOrigin)).toEqual(fastify ? {} : { 'access-control-allow-origin': APP });
+    // A query string changes nothing (static paths are answered from a table built at startup).
+    const withQuery = await get(server, '/orders/me?tab=2', PARTNER);
+    expect(withQuery.body).toEqual({ route: fastify ? 'me' : 'byId' });
+    expect(corsHeaders(withQuery)).toEqual(corsHeaders(partner));
   });
 
   it('a preflight for GET /orders/me gets the policy of the handler that serves it', async () => {

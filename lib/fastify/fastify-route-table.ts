@@ -39,6 +39,11 @@ export class FastifyRouteTable implements CorsRouteTable {
   private readonly paths: readonly FastifyPathPolicy[];
   /** One policy for every route, pattern and the defaults (no `@CorsPolicy`, no `paths`): no preflight varies by method. */
   private readonly onePolicy: boolean;
+  /**
+   * By method, then by path: the answer for a path written exactly as a static route of that
+   * method, computed at startup (find-my-way picks the static route for it, whatever else matches).
+   */
+  private readonly staticMatches = new Map<string, Map<string, PathMatch>>();
 
   constructor(
     entries: readonly RouteEntry[],
@@ -73,10 +78,29 @@ export class FastifyRouteTable implements CorsRouteTable {
       policy: path.policy,
     }));
     this.onePolicy = entries.every((entry) => entry.policy === defaults) && paths.every((path) => path.policy === defaults);
+    for (const key of stores.keys()) {
+      const [method, path] = [key.slice(0, key.indexOf(' ')), key.slice(key.indexOf(' ') + 1)];
+      if (!isStaticRoutePath(path)) continue;
+      const fallback = this.fallbackFor(path);
+      const match: PathMatch = {
+        entries: this.find(method, path),
+        fallback,
+        policyDependsOnMethod: this.policyDependsOnMethod(path, fallback),
+      };
+      let byPath = this.staticMatches.get(method);
+      if (byPath === undefined) this.staticMatches.set(method, (byPath = new Map<string, PathMatch>()));
+      byPath.set(path, match);
+    }
   }
 
   /** The handlers Fastify would run for `method` at `url`, with the fallback and Vary answers computed on demand. */
   match(url: string, method: string): PathMatch {
+    const byPath = this.staticMatches.get(method);
+    if (byPath !== undefined) {
+      const queryStart = url.indexOf('?');
+      const known = byPath.get(queryStart === -1 ? url : url.slice(0, queryStart));
+      if (known !== undefined) return known;
+    }
     return new FastifyPathMatch(this, this.find(method, url), url);
   }
 
@@ -150,6 +174,14 @@ class FastifyPathMatch implements PathMatch {
 }
 
 const NONE: readonly RouteEntry[] = [];
+
+/**
+ * A route path find-my-way stores as written: no parameter or wildcard, nothing it decodes or
+ * splits on (`%`, `;`), so a request path equal to it is that route.
+ */
+function isStaticRoutePath(path: string): boolean {
+  return !/[:*%;]/.test(path);
+}
 
 function noop(): void {
   // find-my-way wants a handler; the table only reads the route's store.
