@@ -10,14 +10,14 @@
  * Real `IncomingMessage`/`ServerResponse` objects without a socket; every call gets a fresh
  * response (as every request does), so its allocation is in every figure alike.
  */
-import { keepCorsVaryOn } from '../lib/vary.js';
+import { keepCorsVaryOn } from '../lib/headers/vary.js';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import cors from 'cors';
 import type { INestApplication } from '@nestjs/common';
 import { createBenchApp } from './app.js';
 import { CorsMiddleware } from '../lib/cors.middleware.js';
-import { matchOrigin, type OriginRuleSet } from '../lib/origin-matcher.js';
+import { matchOrigin, type OriginRuleSet } from '../lib/origins/origin-matcher.js';
 import type { CorsRequest } from '../lib/cors-request.interface.js';
 import {
   ALLOWED_ORIGIN,
@@ -177,7 +177,7 @@ const CASES: ReadonlyArray<readonly [ScenarioName, string]> = [
 
 async function libraryGroup(group: 'lib-3' | 'lib-10k' | 'lib-resolver'): Promise<MicroRow[]> {
   const app: INestApplication = await createBenchApp({ variant: variantByName(group), routes: 20 });
-  // CorsModule prepares the app's response prototype once (lib/vary.ts); do the same for the stand-in prototype.
+  // CorsModule prepares the app's response prototype once (lib/headers/vary.ts); do the same for the stand-in prototype.
   keepCorsVaryOn(APP_RESPONSE);
   try {
     const instance = app.get(CorsMiddleware, { strict: false });

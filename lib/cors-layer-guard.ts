@@ -1,4 +1,4 @@
-import { CorsConfigurationError, type CorsConfigurationProblem } from './cors-configuration.error.js';
+import { CorsConfigurationError, type CorsConfigurationProblem } from './policy/cors-configuration.error.js';
 
 /** Where the two-layers problem is reported: the app, not a policy. */
 const DECLARED_AT = 'the application (main.ts or the test that creates it)';

@@ -1,7 +1,7 @@
 import { Reflector } from '@nestjs/core';
 import { CORS_POLICY_METADATA } from './cors.constants.js';
-import type { CorsPolicyArgument } from './cors-policy-options.interface.js';
-import { describeNonOptions } from './options-kind.js';
+import type { CorsPolicyArgument } from './policy/cors-policy-options.interface.js';
+import { describeNonOptions } from './policy/options-kind.js';
 
 /**
  * Sets the CORS policy of a controller or of one handler.

@@ -1,17 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestException, ForbiddenException, type VersioningOptions } from '@nestjs/common';
-import type { CompiledPolicy } from './compiled-policy.js';
-import type { DecisionReporter } from './cors-decision-reporter.js';
+import type { CompiledPolicy } from './policy/compiled-policy.js';
+import type { DecisionReporter } from './decisions/cors-decision-reporter.js';
 import { PLATFORM_REQUEST, type CorsRequest } from './cors-request.interface.js';
-import { dynamicRefusalOf, type RefusalExplainer, type RefusalReason } from './cors-refusal.js';
-import { isRequestedHeaderList, isToken } from './header-tokens.js';
-import { matchesVersionFilter } from './nest-routes.js';
-import { matchOrigin } from './origin-matcher.js';
-import type { CorsRouteTable } from './cors-route-table.interface.js';
-import type { PathMatch, RouteEntry } from './policy-table.js';
-import { preflightRefusals } from './preflight-check.js';
-import { parseSerializedOrigin } from './serialized-origin.js';
-import { appendVary, setCorsHeader } from './vary.js';
+import { dynamicRefusalOf, type RefusalExplainer, type RefusalReason } from './decisions/cors-refusal.js';
+import { isRequestedHeaderList, isToken } from './headers/header-tokens.js';
+import { matchesVersionFilter } from './routes/nest-routes.js';
+import { matchOrigin } from './origins/origin-matcher.js';
+import type { CorsRouteTable } from './routes/cors-route-table.interface.js';
+import type { PathMatch, RouteEntry } from './routes/policy-table.js';
+import { preflightRefusals } from './headers/preflight-check.js';
+import { parseSerializedOrigin } from './origins/serialized-origin.js';
+import { appendVary, setCorsHeader } from './headers/vary.js';
 
 type Next = (error?: unknown) => void;
 

@@ -1,6 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { CORS_POLICY_MODULE_OPTIONS } from './cors.constants.js';
-import type { CorsModuleOptions } from './cors-policy-options.interface.js';
+import type { CorsModuleOptions } from './policy/cors-policy-options.interface.js';
 
 /** Extras of `forRoot`/`forRootAsync` that are not policy options. */
 export interface CorsModuleExtras {

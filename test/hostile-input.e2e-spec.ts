@@ -23,9 +23,9 @@ import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { CorsModule, CorsPolicy } from '../lib/index.js';
-import { parseRequestedHeaders } from '../lib/header-tokens.js';
-import { matchOrigin } from '../lib/origin-matcher.js';
-import { parseOriginRuleString, parseSerializedOrigin } from '../lib/serialized-origin.js';
+import { parseRequestedHeaders } from '../lib/headers/header-tokens.js';
+import { matchOrigin } from '../lib/origins/origin-matcher.js';
+import { parseOriginRuleString, parseSerializedOrigin } from '../lib/origins/serialized-origin.js';
 import type { CorsRequest } from '../lib/cors-request.interface.js';
 import { PLATFORMS, type Platform } from './support/apps.js';
 

@@ -29,7 +29,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createPlatformApplication, describeOnPlatforms } from './support/apps.js';
 import { CorsModule, CorsPolicy, type CorsOriginResolver, type CorsOriginRule } from '../lib/index.js';
-import { parseSerializedOrigin } from '../lib/serialized-origin.js';
+import { parseSerializedOrigin } from '../lib/origins/serialized-origin.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures

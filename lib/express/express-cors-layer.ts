@@ -1,4 +1,4 @@
-import { CorsConfigurationError } from '../cors-configuration.error.js';
+import { CorsConfigurationError } from '../policy/cors-configuration.error.js';
 import { secondCorsLayerProblem } from '../cors-layer-guard.js';
 
 /** The name of the function the `cors` package returns, as Express's router stack shows it. */

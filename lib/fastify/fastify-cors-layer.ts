@@ -1,4 +1,4 @@
-import { CorsConfigurationError } from '../cors-configuration.error.js';
+import { CorsConfigurationError } from '../policy/cors-configuration.error.js';
 import { secondCorsLayerProblem } from '../cors-layer-guard.js';
 import type { FastifyInstanceLike } from './fastify-instance.js';
 

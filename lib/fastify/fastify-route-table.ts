@@ -1,9 +1,9 @@
 import FindMyWay from 'find-my-way';
 import { pathToRegexp } from 'path-to-regexp';
-import type { CompiledPolicy } from '../compiled-policy.js';
-import type { CorsRouteTable } from '../cors-route-table.interface.js';
-import type { PathPolicyEntry } from '../path-policies.js';
-import type { PathMatch, RouteEntry } from '../policy-table.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import type { CorsRouteTable } from '../routes/cors-route-table.interface.js';
+import type { PathPolicyEntry } from '../routes/path-policies.js';
+import type { PathMatch, RouteEntry } from '../routes/policy-table.js';
 import type { FastifyRouterOptions } from './fastify-instance.js';
 
 type Router = FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;

@@ -1,4 +1,4 @@
-import type { CorsDecisionReason } from '../cors-decision.interface.js';
+import type { CorsDecisionReason } from '../decisions/cors-decision.interface.js';
 import type { CorsOutcome, CorsRefusal } from './cors-browser.js';
 
 /** What {@link assertCorsAllowed} checks beyond the browser's verdict. */

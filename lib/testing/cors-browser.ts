@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { CorsDecision } from '../cors-decision.interface.js';
+import type { CorsDecision } from '../decisions/cors-decision.interface.js';
 import { findRecorder, type CorsDecisionRecorder } from './decision-recorder.js';
 import { isForbiddenRequestHeader, needsPreflight, normalizeMethod, unsafeRequestHeaderNames } from './fetch-request-rules.js';
 import { corsCheck, preflightCheck, readableHeaders, variesOnOrigin } from './fetch-response-rules.js';

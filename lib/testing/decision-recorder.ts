@@ -1,4 +1,4 @@
-import type { CorsDecision } from '../cors-decision.interface.js';
+import type { CorsDecision } from '../decisions/cors-decision.interface.js';
 
 /** Marks a hook made by {@link recordCorsDecisions}, so that a `CorsBrowser` finds its recorder in the app. */
 export const RECORDER = Symbol.for('nestjs-cors-policy/testing:decision-recorder');

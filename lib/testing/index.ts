@@ -9,4 +9,4 @@ export {
 export { assertCorsAllowed, assertCorsRefused, type CorsAllowedExpectation, type CorsRefusedExpectation } from './assertions.js';
 export { recordCorsDecisions, type CorsDecisionRecorder } from './decision-recorder.js';
 export type { CorsExchange, CorsTestTarget } from './http-exchange.js';
-export type { CorsDecision, CorsDecisionReason } from '../cors-decision.interface.js';
+export type { CorsDecision, CorsDecisionReason } from '../decisions/cors-decision.interface.js';

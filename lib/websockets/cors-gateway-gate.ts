@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { CompiledPolicy } from '../compiled-policy.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { CORS_LOGGER_CONTEXT, CORS_POLICY_MODULE_OPTIONS } from '../cors.constants.js';
-import type { CorsModuleOptions } from '../cors-policy-options.interface.js';
-import type { DecisionReporter } from '../cors-decision-reporter.js';
-import type { RefusalExplainer } from '../cors-refusal.js';
-import { createDecisionReporter, createExplainer } from '../observability.js';
+import type { CorsModuleOptions } from '../policy/cors-policy-options.interface.js';
+import type { DecisionReporter } from '../decisions/cors-decision-reporter.js';
+import type { RefusalExplainer } from '../decisions/cors-refusal.js';
+import { createDecisionReporter, createExplainer } from '../decisions/observability.js';
 import type { CorsRequest } from '../cors-request.interface.js';
 import { describeAddress, sameServer, type CorsGatewayTransport, type GatewayAddress } from './gateway-address.js';
 import type { GatewayCheckContext } from './gateway-policies.js';

@@ -1,4 +1,4 @@
-import { CorsConfigurationError } from '../cors-configuration.error.js';
+import { CorsConfigurationError } from '../policy/cors-configuration.error.js';
 import { CorsGatewayGate } from './cors-gateway-gate.js';
 import type { CorsGatewayTransport } from './gateway-address.js';
 

@@ -1,5 +1,5 @@
-import type { CompiledPolicy } from '../compiled-policy.js';
-import type { CompileReport } from '../policy-compiler.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import type { CompileReport } from '../policy/policy-compiler.js';
 import type { CorsGatewayGate, GatewayEntry } from './cors-gateway-gate.js';
 import { gatewayAddress } from './gateway-address.js';
 import type { DiscoveredGateway } from './nest-gateways.js';

@@ -1,8 +1,8 @@
-import type { CompiledPolicy } from '../compiled-policy.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { CorsRequest } from '../cors-request.interface.js';
-import { dynamicRefusalOf, type RefusalReason } from '../cors-refusal.js';
-import { matchOrigin } from '../origin-matcher.js';
-import { parseSerializedOrigin } from '../serialized-origin.js';
+import { dynamicRefusalOf, type RefusalReason } from '../decisions/cors-refusal.js';
+import { matchOrigin } from '../origins/origin-matcher.js';
+import { parseSerializedOrigin } from '../origins/serialized-origin.js';
 
 /** The answer to one handshake: allowed or not, and the policy that decided (for the polling transport's headers). */
 export interface HandshakeVerdict {

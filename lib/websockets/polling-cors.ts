@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CompiledPolicy } from '../compiled-policy.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { CorsMiddleware } from '../cors.middleware.js';
-import { PolicyTable } from '../policy-table.js';
+import { PolicyTable } from '../routes/policy-table.js';
 import type { HandshakeCheck } from './cors-gateway-gate.js';
 
 type EngineMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;

@@ -1,6 +1,6 @@
-import type { CompiledPolicy } from '../../lib/compiled-policy.js';
-import { disabledPolicy } from '../../lib/policy-compiler.js';
-import type { RouteEntry } from '../../lib/policy-table.js';
+import type { CompiledPolicy } from '../../lib/policy/compiled-policy.js';
+import { disabledPolicy } from '../../lib/policy/policy-compiler.js';
+import type { RouteEntry } from '../../lib/routes/policy-table.js';
 
 /** A named stand-in policy: tables only compare policies by identity. */
 export const policy = (name: string): CompiledPolicy => disabledPolicy(name);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { CORS_INVALIDATION_MAX_PAYLOAD_LENGTH, CorsCacheInvalidator } from '../../lib/cors-invalidation-bus.js';
+import { CORS_INVALIDATION_MAX_PAYLOAD_LENGTH, CorsCacheInvalidator } from '../../lib/origins/cors-invalidation-bus.js';
 
 function setUp(name = 'test bus') {
   const cache = { invalidate: jest.fn<(origin: string) => void>(), invalidateAll: jest.fn<() => void>() };

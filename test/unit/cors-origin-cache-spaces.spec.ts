@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { BoundedAnswers } from '../../lib/bounded-answers.js';
-import { CorsOriginCache } from '../../lib/cors-origin-cache.js';
+import { BoundedAnswers } from '../../lib/origins/bounded-answers.js';
+import { CorsOriginCache } from '../../lib/origins/cors-origin-cache.js';
 
 /** The cache's two bounded spaces (allowed, refused): issue 17, "Origin floods". */
 

@@ -1,6 +1,6 @@
 import { readRouterOptions, type FastifyInstanceLike } from '../../lib/fastify/fastify-instance.js';
 import { FastifyRouteTable, type FastifyRouteTableOptions } from '../../lib/fastify/fastify-route-table.js';
-import type { PathPolicyEntry } from '../../lib/path-policies.js';
+import type { PathPolicyEntry } from '../../lib/routes/path-policies.js';
 import { policy, route } from '../support/route-entries.js';
 
 const defaults = policy('defaults');

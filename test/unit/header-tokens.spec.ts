@@ -1,4 +1,4 @@
-import { isToken, parseRequestedHeaders, splitList } from '../../lib/header-tokens.js';
+import { isToken, parseRequestedHeaders, splitList } from '../../lib/headers/header-tokens.js';
 
 describe('header tokens', () => {
   it('recognises RFC 9110 tokens', () => {

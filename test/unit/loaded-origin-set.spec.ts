@@ -1,8 +1,8 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { Logger } from '@nestjs/common';
 import type { CorsRequest } from '../../lib/cors-request.interface.js';
-import { dynamicRefusalOf } from '../../lib/cors-refusal.js';
-import { LoadedOriginSet } from '../../lib/loaded-origin-set.js';
+import { dynamicRefusalOf } from '../../lib/decisions/cors-refusal.js';
+import { LoadedOriginSet } from '../../lib/origins/loaded-origin-set.js';
 
 /** The in-memory set of a CorsOriginSource: issue 17, "Origin floods". */
 

@@ -1,7 +1,7 @@
 import { Controller, Get, Module, RequestMethod, VersioningType } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { readRoutingConfig } from '../../lib/nest-routes.js';
+import { readRoutingConfig } from '../../lib/routes/nest-routes.js';
 
 @Controller('x')
 class XController {

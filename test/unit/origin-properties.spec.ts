@@ -8,9 +8,9 @@
  */
 import fc from 'fast-check';
 import type { CorsRequest } from '../../lib/cors-request.interface.js';
-import { isToken, parseRequestedHeaders } from '../../lib/header-tokens.js';
-import { matchOrigin, type OriginRuleSet } from '../../lib/origin-matcher.js';
-import { parseOriginRuleString, parseSerializedOrigin, type OriginRuleString } from '../../lib/serialized-origin.js';
+import { isToken, parseRequestedHeaders } from '../../lib/headers/header-tokens.js';
+import { matchOrigin, type OriginRuleSet } from '../../lib/origins/origin-matcher.js';
+import { parseOriginRuleString, parseSerializedOrigin, type OriginRuleString } from '../../lib/origins/serialized-origin.js';
 
 const RUNS = { numRuns: 1_000 } as const;
 const MANY_RUNS = { numRuns: 2_000 } as const;

@@ -1,6 +1,6 @@
-import type { CorsConfigurationProblem } from '../../lib/cors-configuration.error.js';
-import { declarePathPolicies, type PathPolicyEntry } from '../../lib/path-policies.js';
-import { PolicyTable } from '../../lib/policy-table.js';
+import type { CorsConfigurationProblem } from '../../lib/policy/cors-configuration.error.js';
+import { declarePathPolicies, type PathPolicyEntry } from '../../lib/routes/path-policies.js';
+import { PolicyTable } from '../../lib/routes/policy-table.js';
 import { policy, route } from '../support/route-entries.js';
 
 const defaults = policy('defaults');

@@ -1,5 +1,5 @@
-import { CorsConfigurationError } from '../../lib/cors-configuration.error.js';
-import { declarePolicy, mergePolicy, type DeclaredPolicy } from '../../lib/policy-merge.js';
+import { CorsConfigurationError } from '../../lib/policy/cors-configuration.error.js';
+import { declarePolicy, mergePolicy, type DeclaredPolicy } from '../../lib/policy/policy-merge.js';
 
 const defaults = declarePolicy({ origin: ['https://app.example.com'], methods: ['GET', 'POST'], credentials: true, maxAge: 600 }, 'module');
 const named = new Map<string, DeclaredPolicy>([['public', declarePolicy({ origin: '*' }, 'policies.public')]]);

@@ -1,4 +1,4 @@
-import { PolicyTable } from '../../lib/policy-table.js';
+import { PolicyTable } from '../../lib/routes/policy-table.js';
 import { policy, route } from '../support/route-entries.js';
 
 const defaults = policy('defaults');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Logger } from '@nestjs/common';
-import type { CompiledPolicy } from '../../lib/compiled-policy.js';
-import { MAX_SAMPLED_REFUSAL_KEYS, SampledRefusalExplainer } from '../../lib/sampled-refusal-explainer.js';
+import type { CompiledPolicy } from '../../lib/policy/compiled-policy.js';
+import { MAX_SAMPLED_REFUSAL_KEYS, SampledRefusalExplainer } from '../../lib/decisions/sampled-refusal-explainer.js';
 
 const POLICY = {
   describedAs: 'CorsModule.forRoot (module defaults)',

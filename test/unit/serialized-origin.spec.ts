@@ -1,4 +1,4 @@
-import { isSubdomainOf, parseOriginRuleString, parseSerializedOrigin } from '../../lib/serialized-origin.js';
+import { isSubdomainOf, parseOriginRuleString, parseSerializedOrigin } from '../../lib/origins/serialized-origin.js';
 
 describe('parseSerializedOrigin (the exact bytes of an Origin header)', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { pathToRegexp } from 'path-to-regexp';
-import type { CompiledPolicy } from './compiled-policy.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { CorsRouteTable } from './cors-route-table.interface.js';
 import type { RouteVersion } from './nest-routes.js';
 import type { PathPolicyEntry } from './path-policies.js';

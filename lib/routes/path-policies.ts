@@ -1,11 +1,11 @@
 import { pathToRegexp } from 'path-to-regexp';
-import type { CompiledPolicy } from './compiled-policy.js';
-import type { CorsConfigurationProblem } from './cors-configuration.error.js';
-import { CorsPolicyShape, checkShape } from './cors-options.schema.js';
-import { describeNonOptions, notAPolicyProblem } from './options-kind.js';
-import type { CorsPolicyArgument } from './cors-policy-options.interface.js';
-import { compilePolicy, type CompileReport, type DynamicCheckFactory } from './policy-compiler.js';
-import { mergePolicy, type DeclaredPolicy, type MergedPolicy, type PolicyLevel } from './policy-merge.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import type { CorsConfigurationProblem } from '../policy/cors-configuration.error.js';
+import { CorsPolicyShape, checkShape } from '../policy/cors-options.schema.js';
+import { describeNonOptions, notAPolicyProblem } from '../policy/options-kind.js';
+import type { CorsPolicyArgument } from '../policy/cors-policy-options.interface.js';
+import { compilePolicy, type CompileReport, type DynamicCheckFactory } from '../policy/policy-compiler.js';
+import { mergePolicy, type DeclaredPolicy, type MergedPolicy, type PolicyLevel } from '../policy/policy-merge.js';
 
 /** One `paths` pattern of the module options, with its compiled policy. */
 export interface PathPolicyEntry {

@@ -1,5 +1,5 @@
-import type { CompiledPolicy } from './compiled-policy.js';
-import type { RefusalReason } from './cors-refusal.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import type { RefusalReason } from '../decisions/cors-refusal.js';
 import { parseRequestedHeaders } from './header-tokens.js';
 
 /** Methods a browser sends cross-origin without asking for them (Fetch: CORS-safelisted methods). */

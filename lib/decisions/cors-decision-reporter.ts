@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { BurstLog } from './burst-log.js';
-import type { CompiledPolicy } from './compiled-policy.js';
-import type { CorsRequest } from './cors-request.interface.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import type { CorsRequest } from '../cors-request.interface.js';
 import type { RefusalReason } from './cors-refusal.js';
 import type { CorsDecision, CorsDecisionHook, CorsDecisionReason } from './cors-decision.interface.js';
 

@@ -1,6 +1,6 @@
-import { BurstLog } from './burst-log.js';
+import { BurstLog } from '../decisions/burst-log.js';
 import { Logger, type LoggerService } from '@nestjs/common';
-import { CORS_LOGGER_CONTEXT } from './cors.constants.js';
+import { CORS_LOGGER_CONTEXT } from '../cors.constants.js';
 import type { CorsOriginCache } from './cors-origin-cache.js';
 import { parseSerializedOrigin } from './serialized-origin.js';
 

@@ -1,8 +1,8 @@
 import type { Logger } from '@nestjs/common';
-import { BurstLog } from './burst-log.js';
+import { BurstLog } from '../decisions/burst-log.js';
 import type { CorsOriginSource } from './cors-origin-source.interface.js';
-import type { CorsRequest } from './cors-request.interface.js';
-import { markDynamicRefusal } from './cors-refusal.js';
+import type { CorsRequest } from '../cors-request.interface.js';
+import { markDynamicRefusal } from '../decisions/cors-refusal.js';
 import { withTimeout } from './origin-function.js';
 import type { LoadedOrigins } from './origin-matcher.js';
 import { explainInvalidOrigin } from './origin-validation.js';

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { DecisionReporter } from './cors-decision-reporter.js';
-import type { CorsModuleOptions } from './cors-policy-options.interface.js';
+import type { CorsModuleOptions } from '../policy/cors-policy-options.interface.js';
 import { RefusalExplainer } from './cors-refusal.js';
 import { DEFAULT_REFUSAL_WINDOW_MS, SampledRefusalExplainer } from './sampled-refusal-explainer.js';
 

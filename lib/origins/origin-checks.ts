@@ -1,15 +1,15 @@
-import { BurstLog } from './burst-log.js';
+import { BurstLog } from '../decisions/burst-log.js';
 import type { Logger } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
-import type { CorsOriginFunction } from './cors-policy-options.interface.js';
+import type { CorsOriginFunction } from '../policy/cors-policy-options.interface.js';
 import type { CorsOriginResolver } from './cors-origin-resolver.interface.js';
 import type { CorsOriginCache, LookupOutcome } from './cors-origin-cache.js';
 import type { CorsOriginSource } from './cors-origin-source.interface.js';
-import type { CorsRequest } from './cors-request.interface.js';
-import { markDynamicRefusal } from './cors-refusal.js';
+import type { CorsRequest } from '../cors-request.interface.js';
+import { markDynamicRefusal } from '../decisions/cors-refusal.js';
 import { callOriginFunction, withTimeout } from './origin-function.js';
 import type { DynamicOriginCheck, LoadedOrigins } from './origin-matcher.js';
-import type { CompileReport, DynamicCheckFactory } from './policy-compiler.js';
+import type { CompileReport, DynamicCheckFactory } from '../policy/policy-compiler.js';
 
 /** A burst of failures is logged once; a new burst starts after this much quiet. */
 const FAILURE_BURST_MS = 10_000;

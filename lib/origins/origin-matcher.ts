@@ -1,4 +1,4 @@
-import type { CorsRequest } from './cors-request.interface.js';
+import type { CorsRequest } from '../cors-request.interface.js';
 import { isSubdomainOf, parseSerializedOrigin, type OriginRuleString } from './serialized-origin.js';
 
 /** A dynamic origin check (function or resolver), already wrapped with its timeout, cache and logging. */

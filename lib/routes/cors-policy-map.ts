@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { CompiledPolicy } from './compiled-policy.js';
-import { CORS_PACKAGE_DEFAULTS } from './cors.constants.js';
-import type { CorsOriginRule } from './cors-policy-options.interface.js';
-import { isResolverClass, isSourceClass } from './origin-checks.js';
-import { POLICY_FIELDS, type PolicyField } from './policy-merge.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import { CORS_PACKAGE_DEFAULTS } from '../cors.constants.js';
+import type { CorsOriginRule } from '../policy/cors-policy-options.interface.js';
+import { isResolverClass, isSourceClass } from '../origins/origin-checks.js';
+import { POLICY_FIELDS, type PolicyField } from '../policy/policy-merge.js';
 import type { PathPolicyEntry } from './path-policies.js';
 import type { RouteEntry } from './policy-table.js';
-import type { CorsGatewayGate, GatewayEntry } from './websockets/cors-gateway-gate.js';
+import type { CorsGatewayGate, GatewayEntry } from '../websockets/cors-gateway-gate.js';
 
 /** Where a field's value comes from when no level sets it. */
 export const CORS_PACKAGE_DEFAULT_SOURCE = 'cors package default';

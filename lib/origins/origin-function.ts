@@ -1,5 +1,5 @@
-import type { CorsOriginFunction, CorsStaticOriginAnswer } from './cors-policy-options.interface.js';
-import type { CorsRequest } from './cors-request.interface.js';
+import type { CorsOriginFunction, CorsStaticOriginAnswer } from '../policy/cors-policy-options.interface.js';
+import type { CorsRequest } from '../cors-request.interface.js';
 
 /** Interprets what a `cors`-style callback answered: a boolean, or a rule to test the origin against. */
 export function isAllowedByAnswer(origin: string, answer: CorsStaticOriginAnswer | undefined): boolean {

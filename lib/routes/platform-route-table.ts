@@ -1,7 +1,7 @@
-import type { CompiledPolicy } from './compiled-policy.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { CorsRouteTable } from './cors-route-table.interface.js';
-import { isFastifyInstance, readRouterOptions } from './fastify/fastify-instance.js';
-import { FastifyRouteTable } from './fastify/fastify-route-table.js';
+import { isFastifyInstance, readRouterOptions } from '../fastify/fastify-instance.js';
+import { FastifyRouteTable } from '../fastify/fastify-route-table.js';
 import type { PathPolicyEntry } from './path-policies.js';
 import { PolicyTable, type RouteEntry } from './policy-table.js';
 

@@ -5,8 +5,8 @@ import {
   DEFAULT_RESOLVER_CACHE_MAX_ENTRIES,
   DEFAULT_RESOLVER_CACHE_TTL_MS,
   DEFAULT_RESOLVER_MAX_IN_FLIGHT,
-} from './cors.constants.js';
-import type { CorsModuleOptions } from './cors-policy-options.interface.js';
+} from '../cors.constants.js';
+import type { CorsModuleOptions } from '../policy/cors-policy-options.interface.js';
 import type { CorsOriginSource } from './cors-origin-source.interface.js';
 import { LoadedOriginSet, type LoadedOriginSetSettings } from './loaded-origin-set.js';
 

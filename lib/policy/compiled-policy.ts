@@ -1,5 +1,5 @@
 import type { CorsPolicyOptions } from './cors-policy-options.interface.js';
-import type { OriginRuleSet } from './origin-matcher.js';
+import type { OriginRuleSet } from '../origins/origin-matcher.js';
 import type { PolicyField } from './policy-merge.js';
 
 /**

@@ -1,8 +1,8 @@
 import type { Type } from '@nestjs/common';
-import type { CorsDecisionHook } from './cors-decision.interface.js';
-import type { CorsOriginResolver } from './cors-origin-resolver.interface.js';
-import type { CorsOriginSource } from './cors-origin-source.interface.js';
-import type { CorsRequest } from './cors-request.interface.js';
+import type { CorsDecisionHook } from '../decisions/cors-decision.interface.js';
+import type { CorsOriginResolver } from '../origins/cors-origin-resolver.interface.js';
+import type { CorsOriginSource } from '../origins/cors-origin-source.interface.js';
+import type { CorsRequest } from '../cors-request.interface.js';
 
 /** What the `cors` package's origin callback may answer: allow, refuse, or a rule to test. */
 export type CorsStaticOriginAnswer = boolean | string | RegExp | Array<boolean | string | RegExp>;

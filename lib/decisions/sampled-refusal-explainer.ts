@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { CompiledPolicy } from './compiled-policy.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { RefusalExplainer, type RefusalReason } from './cors-refusal.js';
 
 /** Default window of `debug: { refusals: 'sampled' }`. */

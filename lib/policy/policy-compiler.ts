@@ -1,10 +1,10 @@
 import type { CorsConfigurationProblem } from './cors-configuration.error.js';
 import type { CorsOriginRule } from './cors-policy-options.interface.js';
 import type { CompiledPolicy } from './compiled-policy.js';
-import { CORS_PACKAGE_DEFAULTS } from './cors.constants.js';
-import { isToken, splitList } from './header-tokens.js';
-import type { DynamicOriginCheck, LoadedOrigins, OriginRuleSet } from './origin-matcher.js';
-import { isSubdomainOf, parseOriginRuleString, parseSerializedOrigin, type OriginRuleString } from './serialized-origin.js';
+import { CORS_PACKAGE_DEFAULTS } from '../cors.constants.js';
+import { isToken, splitList } from '../headers/header-tokens.js';
+import type { DynamicOriginCheck, LoadedOrigins, OriginRuleSet } from '../origins/origin-matcher.js';
+import { isSubdomainOf, parseOriginRuleString, parseSerializedOrigin, type OriginRuleString } from '../origins/serialized-origin.js';
 
 type SubdomainPattern = Extract<OriginRuleString, { kind: 'subdomains' }>;
 import type { MergedPolicy, PolicyField } from './policy-merge.js';

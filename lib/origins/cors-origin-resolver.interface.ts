@@ -1,4 +1,4 @@
-import type { CorsRequest } from './cors-request.interface.js';
+import type { CorsRequest } from '../cors-request.interface.js';
 
 /**
  * A trusted-origin source that Nest creates with dependency injection (a repository,

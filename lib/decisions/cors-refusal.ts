@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
-import type { CompiledPolicy } from './compiled-policy.js';
-import type { CorsRequest } from './cors-request.interface.js';
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
+import type { CorsRequest } from '../cors-request.interface.js';
 
 /** Why a function or resolver refused an origin without judging it: the origin may well be trusted. */
 export type DynamicRefusalReason = 'resolver failed' | 'resolver busy';
