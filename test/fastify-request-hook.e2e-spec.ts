@@ -4,14 +4,15 @@
  * that requests pay none of middie's work for it. What users rely on: their own request hook
  * (set before or after the app is created) still runs, after CORS, and its answers carry CORS
  * headers; host-bound controllers still see the hostname Fastify computes (`trustProxy`); an
- * adapter without the slot gets the middleware through `adapter.use()` as before.
+ * adapter without the slot gets the middleware through `adapter.use()` as before; responses keep
+ * the CORS `Vary` fields through the server's response class.
  */
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { Controller, Get, Module, Post, type INestApplication, type NestMiddleware } from '@nestjs/common';
+import { Controller, Get, Module, Post, Res, type INestApplication, type NestMiddleware } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { MiddlewareConsumer, NestModule } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import request from 'supertest';
 import { CorsModule, CorsPolicy } from '../lib/index.js';
 import { installFastifyCorsHook } from '../lib/fastify/fastify-cors-hook.js';
@@ -48,6 +49,15 @@ class OrdersController {
   @Post()
   create() {
     return { created: true };
+  }
+
+  /** How this response keeps the CORS Vary fields: by its class, or patched on its own. */
+  @Get('vary-keeping')
+  varyKeeping(@Res({ passthrough: true }) reply: { raw: ServerResponse }) {
+    return {
+      ownSetHeader: Object.prototype.hasOwnProperty.call(reply.raw, 'setHeader'),
+      plainServerResponse: Object.getPrototypeOf(reply.raw) === ServerResponse.prototype,
+    };
   }
 }
 
@@ -141,6 +151,13 @@ describe('the CORS hook on Fastify', () => {
       .get('/console')
       .set({ Origin: ADMIN, Host: 'internal:3000', 'X-Forwarded-Host': 'www.example.com' });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it("responses keep the CORS Vary fields through the server's response class, not a patch per response", async () => {
+    const server = await start(new FastifyAdapter());
+    const res = await request(server).get('/orders/vary-keeping').set('Origin', APP);
+    expect(res.body).toEqual({ ownSetHeader: false, plainServerResponse: false });
+    expect(res.headers.vary).toBe('Origin');
   });
 
   it('without trustProxy, X-Forwarded-Host is not believed', async () => {
