@@ -68,40 +68,11 @@ export function asyncOriginCallback(origin: string | undefined, callback: (error
  * the headers themselves, which no CORS implementation can avoid.
  */
 function floorMiddleware(req: IncomingMessage, res: ServerResponse, next: () => void): void {
-  const origin = req.headers.origin;
-  if (req.method === 'OPTIONS' && origin !== undefined && req.headers['access-control-request-method'] !== undefined) {
-    res.setHeader('Vary', 'Access-Control-Request-Headers, Origin');
-    if (ALLOWED.has(origin)) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Access-Control-Allow-Credentials', 'true');
-      res.setHeader('Access-Control-Allow-Methods', 'GET,HEAD,PUT,PATCH,POST,DELETE');
-      const requested = req.headers['access-control-request-headers'];
-      if (requested !== undefined) res.setHeader('Access-Control-Allow-Headers', requested);
-      res.setHeader('Access-Control-Max-Age', '600');
-    }
-    res.statusCode = 204;
-    res.setHeader('Content-Length', '0');
-    res.end();
-    return;
-  }
-  res.setHeader('Vary', 'Origin');
-  if (origin !== undefined && ALLOWED.has(origin)) {
-    res.setHeader('Access-Control-Allow-Origin', origin);
-    res.setHeader('Access-Control-Allow-Credentials', 'true');
-  }
-  next();
+  if (!sendFloorHeaders(req, res)) next();
 }
 
-/**
- * The floor on Fastify: the same headers as the library sends there, from the cheapest code that
- * can send them: an `onRequest` hook (no middie, no route table), `Set` lookup, `setHeader` on
- * the Node.js response (which Fastify merges into the response it writes; `reply.header()` costs
- * more per header), and for preflights the same 204 the library ends itself. Not `app.use()`:
- * that would run it through middie, whose cost the library pays but the floor need not.
- */
-function fastifyFloorHook(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  const req = request.raw;
-  const res = reply.raw;
+/** The floor's headers; `true` when it ended a preflight (then nothing else runs). Shared by both platforms' floors. */
+function sendFloorHeaders(req: IncomingMessage, res: ServerResponse): boolean {
   const origin = req.headers.origin;
   if (req.method === 'OPTIONS' && origin !== undefined && req.headers['access-control-request-method'] !== undefined) {
     res.setHeader('Vary', 'Access-Control-Request-Headers, Origin');
@@ -113,19 +84,30 @@ function fastifyFloorHook(request: FastifyRequest, reply: FastifyReply, done: Ho
       if (requested !== undefined) res.setHeader('Access-Control-Allow-Headers', requested);
       res.setHeader('Access-Control-Max-Age', '600');
     }
-    // Ended on the Node.js response, as the library's middleware does (through middie): cheaper
-    // than `reply.code(204).send()`, and the same bytes. Fastify's lifecycle stops here.
+    // Ended on the Node.js response, as the library's middleware does: on Fastify cheaper than
+    // `reply.code(204).send()`, and the same bytes.
     res.statusCode = 204;
     res.setHeader('Content-Length', '0');
     res.end();
-    return;
+    return true;
   }
   res.setHeader('Vary', 'Origin');
   if (origin !== undefined && ALLOWED.has(origin)) {
     res.setHeader('Access-Control-Allow-Origin', origin);
     res.setHeader('Access-Control-Allow-Credentials', 'true');
   }
-  done();
+  return false;
+}
+
+/**
+ * The floor on Fastify: the same headers as the library sends there, from the cheapest code that
+ * can send them: an `onRequest` hook (no middie, no route table), `Set` lookup, `setHeader` on
+ * the Node.js response (which Fastify merges into the response it writes; `reply.header()` costs
+ * more per header), and for preflights the same 204 the library ends itself. Not `app.use()`:
+ * that would run it through middie, whose cost the library pays but the floor need not.
+ */
+function fastifyFloorHook(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  if (!sendFloorHeaders(request.raw, reply.raw)) done();
 }
 
 @Controller()
