@@ -19,7 +19,11 @@ type RequestHook = (this: unknown, request: FastifyRequestLike, reply: FastifyRe
 /** The part of Nest's `FastifyAdapter` the hook is installed through. */
 interface HookSlotAdapter {
   setOnRequestHook(hook: RequestHook): void;
-  /** The hook `setOnRequestHook` stored: a field of `FastifyAdapter` (Nest 11.2+ and 12), read to keep one set before us. */
+  /**
+   * The hook `setOnRequestHook` stored, read to keep one set before us: a declared field of
+   * NestJS 12's `FastifyAdapter`; NestJS 11.2's creates it only when a hook is set (until then
+   * the module uses `adapter.use()` there).
+   */
   onRequestHook?: RequestHook;
 }
 
