@@ -15,21 +15,15 @@ import type { IncomingHttpHeaders, Server } from 'node:http';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module, type INestApplication } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { CorsModule } from '../lib/index.js';
-import { CHROMIUM_PATH, CORS_FAILURE, chromiumIsInstalled, launchChromium, probe, type ProbeInit } from './browser/chromium.js';
-import { startPageServer, type PageServer } from './browser/page-server.js';
+import { CORS_FAILURE, probe, type ProbeInit } from './browser/chromium.js';
+import type { PageServer } from './browser/page-server.js';
 import { RequestLog } from './browser/request-log.js';
+import { describeInBrowser, useBrowserStage } from './browser/stage.js';
 import { PLATFORMS, createListeningApp } from './support/apps.js';
 
 jest.setTimeout(30_000);
-
-const installed = chromiumIsInstalled();
-const inCi = process.env.CI === 'true';
-if (!installed && !inCi) {
-  console.warn(`[browser paths suite] SKIPPED: no Chromium at ${CHROMIUM_PATH} (apt-get install chromium); in CI (CI=true) it fails.`);
-}
-const describeInBrowser = installed || inCi ? describe : describe.skip;
 
 const SESSION = 'sid=graphql-session';
 
@@ -66,29 +60,16 @@ const QUERY: ProbeInit = {
   credentials: 'include',
 };
 
-describeInBrowser('path policies in headless Chromium: /graphql on a credentialed named policy', () => {
-  let browser: Browser | undefined;
-  const pageServers: PageServer[] = [];
+describeInBrowser('browser paths suite')('path policies in headless Chromium: /graphql on a credentialed named policy', () => {
+  // The trusted page is on the API's site (127.0.0.1), so that the browser sends its cookie.
+  const stage = useBrowserStage([['127.0.0.1'], ['127.0.0.1', 'localhost'], ['127.0.0.2']]);
   let trusted: PageServer;
   let defaultsOnly: PageServer;
   let stranger: PageServer;
 
-  beforeAll(async () => {
-    if (!installed) throw new Error(`CI=true and no Chromium at ${CHROMIUM_PATH}: the CI script must install it`);
-    // Same site as the API (127.0.0.1), so that the browser sends its cookie.
-    trusted = await startPageServer('127.0.0.1');
-    pageServers.push(trusted);
-    defaultsOnly = await startPageServer('127.0.0.1', 'localhost');
-    pageServers.push(defaultsOnly);
-    stranger = await startPageServer('127.0.0.2');
-    pageServers.push(stranger);
-    browser = await launchChromium();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await Promise.all(pageServers.map((server) => server.close()));
-  }, 60_000);
+  beforeAll(() => {
+    [trusted, defaultsOnly, stranger] = stage.pageServers;
+  });
 
   // One browser, the same page origins, the same module: only the HTTP platform changes.
   describe.each(PLATFORMS)('on %s', (platform) => {
@@ -104,7 +85,7 @@ describeInBrowser('path policies in headless Chromium: /graphql on a credentiale
      * preflight cache would carry over.
      */
     async function openPage(name: string, server: PageServer): Promise<void> {
-      const context = await browser!.newContext();
+      const context = await stage.browser.newContext();
       contexts.push(context);
       // The API's session cookie, as a login on the API's host would have set it.
       await context.addCookies([{ name: 'sid', value: 'graphql-session', url: apiUrl, sameSite: 'Lax' }]);

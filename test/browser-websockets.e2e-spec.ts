@@ -18,25 +18,15 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Module, type INestApplication } from '@nestjs/common';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { CorsModule } from '../lib/index.js';
 import { CorsWsAdapter } from '../lib/websockets/ws.js';
-import { CHROMIUM_PATH, chromiumIsInstalled, launchChromium } from './browser/chromium.js';
-import { startPageServer, type PageServer } from './browser/page-server.js';
+import type { PageServer } from './browser/page-server.js';
 import { startBrowserSample, type BrowserSample } from './browser/sample-app.js';
+import { describeInBrowser, useBrowserStage } from './browser/stage.js';
 import { createPlatformFactoryApp, PLATFORMS } from './support/apps.js';
 
 jest.setTimeout(30_000);
-
-const installed = chromiumIsInstalled();
-const inCi = process.env.CI === 'true';
-if (!installed && !inCi) {
-  console.warn(
-    `[browser websockets suite] SKIPPED: no Chromium at ${CHROMIUM_PATH}. Install Debian's chromium (apt-get install chromium); ` +
-      'in CI (CI=true) a missing browser fails the run.',
-  );
-}
-const describeInBrowser = installed || inCi ? describe : describe.skip;
 
 /** What the page's JavaScript got from a socket: connected and the gateway's reply, or nothing. */
 interface SocketResult {
@@ -72,16 +62,15 @@ const ORDERS = [
   { id: 'ord-1002', status: 'pending' },
 ];
 
-describeInBrowser('WebSocket gateways in headless Chromium', () => {
-  let browser: Browser | undefined;
-  const pageServers: PageServer[] = [];
+describeInBrowser('browser websockets suite')('WebSocket gateways in headless Chromium', () => {
+  const stage = useBrowserStage([['127.0.0.1'], ['127.0.0.2']]);
   let primary: PageServer;
   let stranger: PageServer;
   let primaryPage: Page;
   let strangerPage: Page;
 
   async function openPage(server: PageServer): Promise<Page> {
-    const page = await (await browser!.newContext()).newPage();
+    const page = await (await stage.browser.newContext()).newPage();
     await page.goto(server.pageUrl);
     await page.addScriptTag({ url: `${server.origin}/socket.io.min.js` });
     expect(await page.evaluate('location.origin')).toBe(server.origin);
@@ -89,21 +78,9 @@ describeInBrowser('WebSocket gateways in headless Chromium', () => {
   }
 
   beforeAll(async () => {
-    if (!installed) {
-      throw new Error(`CI=true and no Chromium at ${CHROMIUM_PATH}: the CI script must install it (apt-get install -y chromium)`);
-    }
-    primary = await startPageServer('127.0.0.1');
-    pageServers.push(primary);
-    stranger = await startPageServer('127.0.0.2');
-    pageServers.push(stranger);
-    browser = await launchChromium();
+    [primary, stranger] = stage.pageServers;
     primaryPage = await openPage(primary);
     strangerPage = await openPage(stranger);
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await Promise.all(pageServers.map((server) => server.close()));
   }, 60_000);
 
   // The same pages and browser; the sample and the fixture app on each HTTP platform (issue 15).

@@ -20,32 +20,15 @@
  * warning, except in CI (CI=true), where a missing browser fails the run.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import {
-  CHROMIUM_PATH,
-  CORS_FAILURE,
-  chromiumIsInstalled,
-  launchChromium,
-  probe,
-  probeInSandbox,
-  type ProbeResult,
-} from './browser/chromium.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { CORS_FAILURE, probe, probeInSandbox, type ProbeResult } from './browser/chromium.js';
 import { GOOD_TOKEN, SESSION_COOKIE, startFixtureApp, type FixtureApp } from './browser/fixture-app.js';
-import { startPageServer, type PageServer } from './browser/page-server.js';
+import type { PageServer } from './browser/page-server.js';
 import { BROWSER_SAMPLE_ADMIN_TOKEN, startBrowserSample, type BrowserSample } from './browser/sample-app.js';
+import { describeInBrowser, useBrowserStage } from './browser/stage.js';
 import { PLATFORMS } from './support/apps.js';
 
 jest.setTimeout(30_000);
-
-const installed = chromiumIsInstalled();
-const inCi = process.env.CI === 'true';
-if (!installed && !inCi) {
-  console.warn(
-    `[browser suite] SKIPPED: no Chromium at ${CHROMIUM_PATH}. Install Debian's chromium (apt-get install chromium) ` +
-      'to run the real-browser CORS suite; in CI (CI=true) a missing browser fails the run.',
-  );
-}
-const describeInBrowser = installed || inCi ? describe : describe.skip;
 
 /** Narrows a probe result to a response the page could read, failing with what the page saw otherwise. */
 function readable(result: ProbeResult): Extract<ProbeResult, { ok: true }> {
@@ -62,30 +45,15 @@ function json(result: ProbeResult): unknown {
   return JSON.parse(readable(result).body);
 }
 
-describeInBrowser('CORS in headless Chromium', () => {
-  let browser: Browser | undefined;
-  const pageServers: PageServer[] = [];
+describeInBrowser('browser suite')('CORS in headless Chromium', () => {
+  const stage = useBrowserStage([['127.0.0.1'], ['127.0.0.1', 'localhost'], ['127.0.0.2']]);
   let primary: PageServer;
   let secondary: PageServer;
   let stranger: PageServer;
 
-  beforeAll(async () => {
-    if (!installed) {
-      throw new Error(`CI=true and no Chromium at ${CHROMIUM_PATH}: the CI script must install it (apt-get install -y chromium)`);
-    }
-    primary = await startPageServer('127.0.0.1');
-    pageServers.push(primary);
-    secondary = await startPageServer('127.0.0.1', 'localhost');
-    pageServers.push(secondary);
-    stranger = await startPageServer('127.0.0.2');
-    pageServers.push(stranger);
-    browser = await launchChromium();
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await Promise.all(pageServers.map((server) => server.close()));
-  }, 60_000);
+  beforeAll(() => {
+    [primary, secondary, stranger] = stage.pageServers;
+  });
 
   // One browser, the same page origins, the same fixture module: only the HTTP platform changes.
   describe.each(PLATFORMS)('on %s', (platform) => {
@@ -101,7 +69,7 @@ describeInBrowser('CORS in headless Chromium', () => {
      * otherwise see each other's session cookie and preflight cache entries.
      */
     async function openPage(server: PageServer): Promise<Page> {
-      const context = await browser!.newContext();
+      const context = await stage.browser.newContext();
       contexts.push(context);
       const page = await context.newPage();
       await page.goto(server.pageUrl);
@@ -124,7 +92,7 @@ describeInBrowser('CORS in headless Chromium', () => {
     }, 60_000);
 
     it("runs Debian's Chromium, with the pages on three distinct origins", () => {
-      expect(browser!.version()).toMatch(/^\d+\./);
+      expect(stage.browser.version()).toMatch(/^\d+\./);
       expect(new Set([primary.origin, secondary.origin, stranger.origin, api!.url]).size).toBe(4);
       expect(api!.app.getHttpAdapter().getType()).toBe(platform);
     });

@@ -184,6 +184,14 @@ export async function startFastify(
     abortOnError: false,
     ...options,
   });
+  return listenOrClose(app, setup);
+}
+
+/** Runs `setup`, then listens on 127.0.0.1 (port 0); closes the app if either fails. */
+export async function listenOrClose(
+  app: NestFastifyApplication,
+  setup: (app: NestFastifyApplication) => void,
+): Promise<{ app: NestFastifyApplication; base: string }> {
   try {
     setup(app);
     await app.listen(0, '127.0.0.1');

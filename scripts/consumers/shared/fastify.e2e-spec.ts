@@ -10,7 +10,17 @@ import { CorsConfigurationError, CorsOriginCache } from 'nestjs-cors-policy';
 import { assertCorsAllowed, assertCorsRefused, createCorsBrowser } from 'nestjs-cors-policy/testing';
 import { DbOrigins } from './app.module.js';
 import { cases, expectedResolverCalls, mismatches } from './cases.js';
-import { ALLOWED, FastifyAppModule, REFUSED, SECOND_LAYER_MESSAGE, fastifyCases, send, startFastify, startupError } from './fastify.app.js';
+import {
+  ALLOWED,
+  FastifyAppModule,
+  REFUSED,
+  SECOND_LAYER_MESSAGE,
+  fastifyCases,
+  listenOrClose,
+  send,
+  startFastify,
+  startupError,
+} from './fastify.app.js';
 
 type Started = { app: NestFastifyApplication; base: string };
 type Start = (setup?: (app: NestFastifyApplication) => void, options?: NestApplicationOptions) => Promise<Started>;
@@ -19,14 +29,7 @@ type Start = (setup?: (app: NestFastifyApplication) => void, options?: NestAppli
 const startTestingModule: Start = async (setup = () => undefined, options = {}) => {
   const moduleRef = await Test.createTestingModule({ imports: [FastifyAppModule] }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: ['error', 'warn'], ...options });
-  try {
-    setup(app);
-    await app.listen(0, '127.0.0.1');
-  } catch (error) {
-    await app.close().catch(() => undefined);
-    throw error;
-  }
-  return { app, base: await app.getUrl() };
+  return listenOrClose(app, setup);
 };
 
 /**
