@@ -9,7 +9,14 @@ import { Controller, Delete, Get, Injectable, Module, Patch, Post, Put, type INe
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { CorsModule, type CorsDecision, type CorsOriginResolver, type CorsOriginSource, type CorsPolicyArgument } from '../lib/index.js';
+import {
+  CorsModule,
+  CorsPolicy,
+  type CorsDecision,
+  type CorsOriginResolver,
+  type CorsOriginSource,
+  type CorsPolicyArgument,
+} from '../lib/index.js';
 import { ALLOWED_METHODS, LOOKUP_DELAY_MS, THREE_ORIGINS, manyOrigins, platformOf, type VariantSpec } from './shared.js';
 
 const ALLOWED = new Set(THREE_ORIGINS);
@@ -152,8 +159,8 @@ const ROUTES: ReadonlyArray<readonly [MethodDecoratorFactory, string]> = [
   [Delete, 'sessions/:sessionId'],
 ];
 
-/** A controller of 20 routes under `prefix` (applies Nest's decorators by hand). */
-function routesController(prefix: string, index: number): Type {
+/** A controller of 20 routes under `prefix` (applies Nest's decorators by hand), with `policy` when given. */
+function routesController(prefix: string, index: number, policy?: CorsPolicyArgument): Type {
   const GeneratedController = class {};
   Object.defineProperty(GeneratedController, 'name', { value: `Generated${index}Controller` });
   ROUTES.forEach(([decorator, path], i) => {
@@ -169,13 +176,19 @@ function routesController(prefix: string, index: number): Type {
     decorator(path)(GeneratedController.prototype, name, Object.getOwnPropertyDescriptor(GeneratedController.prototype, name)!);
   });
   Controller(prefix)(GeneratedController);
+  if (policy !== undefined) CorsPolicy(policy)(GeneratedController);
   return GeneratedController;
 }
 
-/** `routeCount` generated routes (a multiple of 20): one controller without prefix, then `/t1`, `/t2`... */
-export function generatedControllers(routeCount: number): Type[] {
+/**
+ * `routeCount` generated routes (a multiple of 20): one controller without prefix, then `/t1`,
+ * `/t2`...; `firstPolicy` on the first one.
+ */
+export function generatedControllers(routeCount: number, firstPolicy?: CorsPolicyArgument): Type[] {
   const controllers: Type[] = [];
-  for (let i = 0; i * ROUTES.length < routeCount; i++) controllers.push(routesController(i === 0 ? '' : `t${i}`, i));
+  for (let i = 0; i * ROUTES.length < routeCount; i++) {
+    controllers.push(routesController(i === 0 ? '' : `t${i}`, i, i === 0 ? firstPolicy : undefined));
+  }
   return controllers;
 }
 
@@ -238,7 +251,11 @@ export async function createBenchApp({ variant, routes }: BenchAppOptions): Prom
   }
 
   class BenchAppModule {}
-  Module({ imports, providers, controllers: [...generatedControllers(routes), HelloController, ItemsController] })(BenchAppModule);
+  // A second policy, on routes the scenarios do not reach: their headers stay those of every variant.
+  const firstPolicy = variant.perRoute === true ? { maxAge: 601 } : undefined;
+  Module({ imports, providers, controllers: [...generatedControllers(routes, firstPolicy), HelloController, ItemsController] })(
+    BenchAppModule,
+  );
 
   const app = fastify
     ? await NestFactory.create(BenchAppModule, new FastifyAdapter(), { logger: false })

@@ -37,10 +37,12 @@ export type VariantName =
   | 'lib-paths-50'
   | 'lib-source'
   | 'lib-3-decisions'
+  | 'lib-3-per-route'
   | 'fastify-none'
   | 'fastify-floor'
   | 'fastify-enableCors-3'
-  | 'fastify-lib-3';
+  | 'fastify-lib-3'
+  | 'fastify-lib-3-per-route';
 
 /** The HTTP adapter a variant runs on: `@nestjs/platform-express` (the default) or `@nestjs/platform-fastify`. */
 export type Platform = 'express' | 'fastify';
@@ -59,6 +61,12 @@ export interface VariantSpec {
   readonly pathPatterns?: number;
   /** With an `onDecision` hook that counts decisions by route and reason (what a metrics recipe does). */
   readonly decisions?: boolean;
+  /**
+   * One generated controller has a `@CorsPolicy` of its own (not one the scenarios reach): the
+   * table then holds two policies and every request needs its route looked up, where an app
+   * with one policy everywhere needs none.
+   */
+  readonly perRoute?: boolean;
   /** `express` when absent. */
   readonly platform?: Platform;
 }
@@ -79,6 +87,7 @@ export const VARIANTS: readonly VariantSpec[] = [
   { name: 'lib-paths-50', label: 'CorsModule, 3 origins, 50 path patterns', cors: 'lib', origins: 3, pathPatterns: 50 },
   { name: 'lib-source', label: 'CorsModule, CorsOriginSource of 3 origins', cors: 'lib', origins: 'source' },
   { name: 'lib-3-decisions', label: 'CorsModule, 3 origins, onDecision counting', cors: 'lib', origins: 3, decisions: true },
+  { name: 'lib-3-per-route', label: 'CorsModule, 3 origins, a second policy on other routes', cors: 'lib', origins: 3, perRoute: true },
   { name: 'fastify-none', label: 'Fastify: no CORS', cors: 'none', origins: 3, platform: 'fastify' },
   { name: 'fastify-floor', label: 'Fastify: the same headers, hand-written (floor)', cors: 'floor', origins: 3, platform: 'fastify' },
   {
@@ -89,6 +98,14 @@ export const VARIANTS: readonly VariantSpec[] = [
     platform: 'fastify',
   },
   { name: 'fastify-lib-3', label: 'Fastify: CorsModule, 3 origins', cors: 'lib', origins: 3, platform: 'fastify' },
+  {
+    name: 'fastify-lib-3-per-route',
+    label: 'Fastify: CorsModule, 3 origins, a second policy on other routes',
+    cors: 'lib',
+    origins: 3,
+    perRoute: true,
+    platform: 'fastify',
+  },
 ];
 
 export const platformOf = (variant: VariantSpec): Platform => variant.platform ?? 'express';

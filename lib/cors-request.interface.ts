@@ -1,10 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 
 /**
- * Where a platform that hands the middleware its raw request (Fastify) keeps its own request
- * object, read only for what the raw one lacks (the hostname, which honours `trustProxy`).
+ * The platform's own request, given to the middleware beside the raw one by a platform that hands
+ * it the raw request (Fastify): read only for what the raw one lacks, the hostname (which honours
+ * `trustProxy`), and only for host-bound routes. Passed as an argument, never stored on the raw
+ * request: adding a property to every `IncomingMessage` put some Fastify processes in a state
+ * where each request cost a third more instructions (bench/results/2026-12-04-fastify.md).
  */
-export const PLATFORM_REQUEST = Symbol('nestjs-cors-policy:platform-request');
+export interface PlatformRequest {
+  readonly hostname?: string;
+}
 
 /**
  * The request as origin functions and resolvers see it: Node's `IncomingMessage`
@@ -15,6 +20,4 @@ export type CorsRequest = IncomingMessage & {
   /** Express's parsed hostname, when the platform provides it. */
   readonly hostname?: string;
   readonly originalUrl?: string;
-  /** The platform's own request, when the middleware runs on the raw one (Fastify). */
-  [PLATFORM_REQUEST]?: { readonly hostname?: string };
 };

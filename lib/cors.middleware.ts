@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestException, ForbiddenException, type VersioningOptions } from '@nestjs/common';
 import type { CompiledPolicy } from './policy/compiled-policy.js';
 import type { DecisionReporter } from './decisions/cors-decision-reporter.js';
-import { PLATFORM_REQUEST, type CorsRequest } from './cors-request.interface.js';
+import type { CorsRequest, PlatformRequest } from './cors-request.interface.js';
 import { dynamicRefusalOf, type RefusalExplainer, type RefusalReason } from './decisions/cors-refusal.js';
 import { isRequestedHeaderList, isToken } from './headers/header-tokens.js';
 import { matchesVersionFilter } from './routes/nest-routes.js';
@@ -49,23 +49,35 @@ interface Preflight {
  */
 export class CorsMiddleware {
   private runtime: CorsRuntime | undefined;
+  /**
+   * The table's one policy, when every route shares it and nothing reads which route a request
+   * reached (no `onDecision`, no `debug`): then no request needs a route lookup.
+   */
+  private uniformPolicy: CompiledPolicy | undefined;
   /** Set by `corsCsrfExclusion()`: record each actual request's verdict on the request. */
   recordsVerdicts = false;
 
   /** Called once the policy table is built; requests before that pass through untouched. */
   activate(runtime: CorsRuntime): void {
+    this.uniformPolicy = runtime.decisions === undefined && runtime.explainer === undefined ? runtime.table.uniformPolicy : undefined;
     this.runtime = runtime;
   }
 
-  readonly use = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
+  /** Connect-style middleware (Express, `adapter.use()`): three parameters, or Express takes it for an error handler. */
+  readonly use = (req: IncomingMessage, res: ServerResponse, next: Next): void => this.handle(req, res, next, undefined);
+
+  /** The middleware, for a platform that hands it the raw request: `platformRequest` is the platform's own (Fastify). */
+  readonly handle = (req: IncomingMessage, res: ServerResponse, next: Next, platformRequest: PlatformRequest | undefined): void => {
     const runtime = this.runtime;
     if (runtime === undefined) return next();
     const { origin, 'access-control-request-method': requestedMethod } = req.headers;
     if (req.method === 'OPTIONS' && origin !== undefined && requestedMethod !== undefined) {
-      return this.preflight(runtime, req, res, next, { origin, method: requestedMethod });
+      return this.preflight(runtime, req, res, next, { origin, method: requestedMethod }, platformRequest);
     }
+    const uniformPolicy = this.uniformPolicy;
+    if (uniformPolicy !== undefined) return this.actual(runtime, uniformPolicy, undefined, req, res, next);
     const match = runtime.table.match(req.url ?? '/', req.method ?? 'GET');
-    const entry = findActualEntry(runtime, match, req);
+    const entry = findActualEntry(runtime, match, req, platformRequest);
     this.actual(runtime, entry?.policy ?? match.fallback, entry?.label, req, res, next);
   };
 
@@ -78,7 +90,7 @@ export class CorsMiddleware {
     const origin = req.headers.origin;
     if (runtime === undefined || origin === undefined) return false;
     const match = runtime.table.match(req.url ?? '/', req.method ?? 'GET');
-    const policy = findActualEntry(runtime, match, req)?.policy ?? match.fallback;
+    const policy = findActualEntry(runtime, match, req, undefined)?.policy ?? match.fallback;
     if (!policy.enabled) return false;
     return policy.wildcard || matchOrigin(policy.origins, origin, req) === true;
   }
@@ -137,19 +149,24 @@ export class CorsMiddleware {
     next();
   }
 
-  private preflight(runtime: CorsRuntime, req: CorsRequest, res: ServerResponse, next: Next, preflight: Preflight): void {
+  private preflight(
+    runtime: CorsRuntime,
+    req: CorsRequest,
+    res: ServerResponse,
+    next: Next,
+    preflight: Preflight,
+    platformRequest: PlatformRequest | undefined,
+  ): void {
     const { origin, method: requestedMethod } = preflight;
     if (runtime.strict !== undefined) {
       const malformed = describeMalformedPreflight(req, preflight);
       if (malformed !== undefined) return next(new BadRequestException(`Malformed CORS preflight: ${malformed}`));
     }
-    const match = runtime.table.match(req.url ?? '/', requestedMethod);
-    const entry = isToken(requestedMethod) ? findEntry(runtime, match.entries, req, requestedMethod, false) : undefined;
-    const policy = entry?.policy ?? match.fallback;
+    const { policy, route, varyFields } = this.uniformPolicy
+      ? { policy: this.uniformPolicy, route: undefined, varyFields: this.uniformPolicy.preflightVary }
+      : preflightPolicy(runtime, req, requestedMethod, platformRequest);
     if (!policy.enabled) return next();
-    const varyFields = match.policyDependsOnMethod ? policy.preflightVaryByMethod : policy.preflightVary;
     if (varyFields !== '') appendVary(res, varyFields);
-    const route = entry?.label;
     if (policy.wildcard) return this.answerPreflight(runtime, policy, '*', route, preflight, req, res, next);
     const decision = matchOrigin(policy.origins, origin, req);
     if (decision === true) return this.answerPreflight(runtime, policy, origin, route, preflight, req, res, next);
@@ -238,14 +255,32 @@ function reflectableHeaders(req: CorsRequest): string | undefined {
 
 function endPreflight(res: ServerResponse, status: number): void {
   // Safari waits for a body on a 204 without Content-Length (as the `cors` package notes).
-  res.statusCode = status;
-  res.setHeader('Content-Length', '0');
+  // One header object: a response that writes its CORS head then writes it in one piece.
+  res.writeHead(status, { 'Content-Length': '0' });
   res.end();
 }
 
+/** The policy a preflight is answered with: that of the route serving the requested method, else its path's fallback. */
+function preflightPolicy(
+  runtime: CorsRuntime,
+  req: CorsRequest,
+  requestedMethod: string,
+  platformRequest: PlatformRequest | undefined,
+): { policy: CompiledPolicy; route: string | undefined; varyFields: string } {
+  const match = runtime.table.match(req.url ?? '/', requestedMethod);
+  const entry = isToken(requestedMethod) ? findEntry(runtime, match.entries, req, requestedMethod, false, platformRequest) : undefined;
+  const policy = entry?.policy ?? match.fallback;
+  return { policy, route: entry?.label, varyFields: match.policyDependsOnMethod ? policy.preflightVaryByMethod : policy.preflightVary };
+}
+
 /** The route an actual (non-preflight) request reaches; `undefined` when its path's fallback applies. */
-function findActualEntry(runtime: CorsRuntime, match: PathMatch, req: CorsRequest): RouteEntry | undefined {
-  return findEntry(runtime, match.entries, req, req.method ?? 'GET', true);
+function findActualEntry(
+  runtime: CorsRuntime,
+  match: PathMatch,
+  req: CorsRequest,
+  platformRequest: PlatformRequest | undefined,
+): RouteEntry | undefined {
+  return findEntry(runtime, match.entries, req, req.method ?? 'GET', true, platformRequest);
 }
 
 /** The first route (in registration order) that Nest would run for this request. */
@@ -255,12 +290,13 @@ function findEntry(
   req: CorsRequest,
   method: string,
   knowsVersion: boolean,
+  platformRequest: PlatformRequest | undefined,
 ): RouteEntry | undefined {
   let hostname: string | undefined;
   for (const entry of entries) {
     if (entry.method !== method && entry.method !== 'ALL' && !(method === 'HEAD' && entry.method === 'GET')) continue;
     if (entry.hosts !== undefined) {
-      const name = (hostname ??= req.hostname ?? req[PLATFORM_REQUEST]?.hostname ?? req.headers.host?.replace(/:\d+$/, '') ?? '');
+      const name = (hostname ??= req.hostname ?? platformRequest?.hostname ?? req.headers.host?.replace(/:\d+$/, '') ?? '');
       if (!entry.hosts.some((host) => host.test(name))) continue;
     }
     // A preflight never carries the version header: the first handler of the method answers it.

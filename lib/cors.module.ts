@@ -13,7 +13,7 @@ import { refuseExpressCorsLayer } from './express/express-cors-layer.js';
 import { isFastifyInstance } from './fastify/fastify-instance.js';
 import { refuseFastifyCorsLayer } from './fastify/fastify-cors-layer.js';
 import { installFastifyCorsHook } from './fastify/fastify-cors-hook.js';
-import { keepCorsVaryOnServer } from './fastify/fastify-response-class.js';
+import { installCorsResponseClass } from './fastify/fastify-response-class.js';
 import { CorsGatewayGate } from './websockets/cors-gateway-gate.js';
 
 /**
@@ -75,12 +75,12 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
     else refuseExpressCorsLayer(instance);
     refuseEnableCors(adapter);
     // On Fastify, ahead of middie when the adapter has its request-hook slot; else as Nest middleware.
-    if (!fastify || !installFastifyCorsHook(adapter, this.middleware.use)) adapter.use(this.middleware.use);
+    if (!fastify || !installFastifyCorsHook(adapter, this.middleware.handle)) adapter.use(this.middleware.use);
     // Express gives every response the app's `response` prototype: keep CORS Vary fields there once.
     const responsePrototype = adapter.getInstance<{ response?: object } | undefined>()?.response;
     if (responsePrototype !== undefined) keepCorsVaryOn(responsePrototype);
     // Fastify's responses are the server's own: keep them through the class the server builds them with.
-    if (fastify) keepCorsVaryOnServer((instance as { server?: unknown }).server);
+    if (fastify) installCorsResponseClass((instance as { server?: unknown }).server);
     this.installed = true;
   }
 }

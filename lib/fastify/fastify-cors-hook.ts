@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PLATFORM_REQUEST, type CorsRequest } from '../cors-request.interface.js';
+import type { CorsRequest, PlatformRequest } from '../cors-request.interface.js';
 
 type Next = (error?: unknown) => void;
-type Middleware = (req: CorsRequest, res: ServerResponse, next: Next) => void;
+type Middleware = (req: CorsRequest, res: ServerResponse, next: Next, platformRequest: PlatformRequest) => void;
 
 /** The part of a Fastify request and reply the hook reads. */
 interface FastifyRequestLike {
@@ -46,12 +46,13 @@ export function installFastifyCorsHook(adapter: object, middleware: Middleware):
   if (typeof setOnRequestHook !== 'function' || !Object.prototype.hasOwnProperty.call(adapter, 'onRequestHook')) return false;
   let after: RequestHook | undefined = target.onRequestHook;
   const corsHook: RequestHook = function (this: unknown, request, reply, done) {
-    const raw = request.raw as CorsRequest;
-    raw[PLATFORM_REQUEST] = request;
     const userHook = after;
-    if (userHook === undefined) return middleware(raw, reply.raw, done);
-    middleware(raw, reply.raw, (error) =>
-      error === undefined || error === null ? runHook(userHook, this, request, reply, done) : done(error),
+    if (userHook === undefined) return middleware(request.raw, reply.raw, done, request);
+    middleware(
+      request.raw,
+      reply.raw,
+      (error) => (error === undefined || error === null ? runHook(userHook, this, request, reply, done) : done(error)),
+      request,
     );
   };
   setOnRequestHook.call(adapter, corsHook);

@@ -3,7 +3,7 @@ import { pathToRegexp } from 'path-to-regexp';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { CorsRouteTable } from '../routes/cors-route-table.interface.js';
 import type { PathPolicyEntry } from '../routes/path-policies.js';
-import type { PathMatch, RouteEntry } from '../routes/policy-table.js';
+import { uniformPolicyOf, type PathMatch, type RouteEntry } from '../routes/policy-table.js';
 import type { FastifyRouterOptions } from './fastify-instance.js';
 
 type Router = FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
@@ -37,8 +37,7 @@ export class FastifyRouteTable implements CorsRouteTable {
   /** Methods with at least one route: what a preflight's Vary decision looks at. */
   private readonly methods: readonly string[];
   private readonly paths: readonly FastifyPathPolicy[];
-  /** One policy for every route, pattern and the defaults (no `@CorsPolicy`, no `paths`): no preflight varies by method. */
-  private readonly onePolicy: boolean;
+  readonly uniformPolicy: CompiledPolicy | undefined;
   /**
    * By method, then by path: the answer for a path written exactly as a static route of that
    * method, computed at startup (find-my-way picks the static route for it, whatever else matches).
@@ -77,7 +76,7 @@ export class FastifyRouteTable implements CorsRouteTable {
       regexp: pathToRegexp(path.pattern, { end: true, trailing: ignoreTrailingSlash, sensitive: caseSensitive }).regexp,
       policy: path.policy,
     }));
-    this.onePolicy = entries.every((entry) => entry.policy === defaults) && paths.every((path) => path.policy === defaults);
+    this.uniformPolicy = uniformPolicyOf(entries, defaults, paths);
     for (const key of stores.keys()) {
       const [method, path] = [key.slice(0, key.indexOf(' ')), key.slice(key.indexOf(' ') + 1)];
       if (!isStaticRoutePath(path)) continue;
@@ -128,7 +127,8 @@ export class FastifyRouteTable implements CorsRouteTable {
    * so the answer errs towards `true`: one `Vary` field too many is always safe, one too few is not.
    */
   policyDependsOnMethod(url: string, fallback: CompiledPolicy): boolean {
-    if (this.onePolicy) return false;
+    // One policy everywhere: no preflight varies by method.
+    if (this.uniformPolicy !== undefined) return false;
     for (const method of this.methods) for (const entry of this.find(method, url)) if (entry.policy !== fallback) return true;
     return false;
   }

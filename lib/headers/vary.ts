@@ -1,5 +1,6 @@
 import { ServerResponse } from 'node:http';
 import vary from 'vary';
+import { deferHeader, deferVary, writesCorsHead } from './cors-head.js';
 
 /** The `Vary` fields this library adds: a handler's own `Vary` must not drop them. */
 const CORS_VARY_FIELDS = /^(?:origin|access-control-request-method|access-control-request-headers)$/i;
@@ -38,9 +39,9 @@ export function keepCorsVaryOn(responsePrototype: object): SetHeader {
 }
 
 /**
- * The same for one response, on a platform whose responses share no prototype with the app
- * (Fastify's are plain `ServerResponse`s): two plain assignments and one shared function, since
- * this runs on every request there.
+ * The same for one response, on a platform whose responses share no prototype with the app and
+ * whose server has no response class to replace (Fastify on HTTP/2): two plain assignments and
+ * one shared function, since this runs on every request there.
  */
 function keepCorsVaryOnResponse(response: MarkedResponse): SetHeader {
   // eslint-disable-next-line @typescript-eslint/unbound-method -- called with `.call(this)` in setOwnHeaderKeepingCorsVary
@@ -55,8 +56,12 @@ function setOwnHeaderKeepingCorsVary(this: MarkedResponse, name: string, value: 
   return inherited.call(this, name, isVary(name) ? withCorsFieldsOf(this.getHeader('Vary'), value) : value);
 }
 
-/** Appends `fields` (one field or a comma-separated list) to the response's `Vary`, and keeps them there. */
+/**
+ * Appends `fields` (one field or a comma-separated list) to the response's `Vary`, and keeps them
+ * there: at once, or with the head on a response that `writesCorsHead`.
+ */
 export function appendVary(res: ServerResponse, fields: string): void {
+  if (writesCorsHead(res)) return deferVary(res, fields);
   const response = res as MarkedResponse;
   // A platform whose responses do not share a prototype with the app: keep them per response.
   const setHeaderBeforeCors = response[SET_HEADER_BEFORE_CORS] ?? keepCorsVaryOnResponse(response);
@@ -66,10 +71,12 @@ export function appendVary(res: ServerResponse, fields: string): void {
 }
 
 /**
- * Sets one of this library's own headers, never `Vary`: straight through the `setHeader` that the
- * `Vary` keeper wraps, since there is nothing to keep (and the wrapper is one more call per header).
+ * Sets one of this library's own headers, never `Vary`: with the head on a response that
+ * `writesCorsHead`, else straight through the `setHeader` that the `Vary` keeper wraps, since
+ * there is nothing to keep (and the wrapper is one more call per header).
  */
 export function setCorsHeader(res: ServerResponse, name: string, value: string | number): void {
+  if (writesCorsHead(res)) return deferHeader(res, name, value);
   const setHeaderBeforeCors = (res as MarkedResponse)[SET_HEADER_BEFORE_CORS];
   if (setHeaderBeforeCors === undefined) res.setHeader(name, value);
   else setHeaderBeforeCors.call(res, name, value);

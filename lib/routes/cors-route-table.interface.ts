@@ -1,3 +1,4 @@
+import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { PathMatch } from './policy-table.js';
 
 /**
@@ -11,4 +12,9 @@ export interface CorsRouteTable {
    * the middleware still picks by method.
    */
   match(url: string, method: string): PathMatch;
+  /**
+   * The one policy of every route, every `paths` pattern and the defaults, when they all share it
+   * (no `@CorsPolicy`, no `paths`: an app moved from `app.enableCors()`); else `undefined`.
+   */
+  readonly uniformPolicy: CompiledPolicy | undefined;
 }

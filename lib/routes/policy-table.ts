@@ -27,6 +27,16 @@ export interface PathMatch {
   readonly fallback: CompiledPolicy;
 }
 
+/** `defaults`, when every route and `paths` pattern has that policy too; else `undefined`. */
+export function uniformPolicyOf(
+  entries: readonly RouteEntry[],
+  defaults: CompiledPolicy,
+  paths: readonly PathPolicyEntry[],
+): CompiledPolicy | undefined {
+  const uniform = entries.every((entry) => entry.policy === defaults) && paths.every((path) => path.policy === defaults);
+  return uniform ? defaults : undefined;
+}
+
 interface DynamicRoute {
   readonly regexp: RegExp;
   readonly entry: RouteEntry;
@@ -56,6 +66,7 @@ export class PolicyTable implements CorsRouteTable {
   /** Routes and patterns whose first segment is itself dynamic: tested for every path that is not static. */
   private readonly anywhere: Bucket = { routes: [], paths: [] };
   private readonly noMatch: PathMatch;
+  readonly uniformPolicy: CompiledPolicy | undefined;
 
   constructor(
     entries: readonly RouteEntry[],
@@ -64,6 +75,7 @@ export class PolicyTable implements CorsRouteTable {
     paths: readonly PathPolicyEntry[] = [],
   ) {
     this.noMatch = { entries: [], policyDependsOnMethod: false, fallback: defaults };
+    this.uniformPolicy = uniformPolicyOf(entries, defaults, paths);
     const staticEntries = new Map<string, RouteEntry[]>();
     const dynamic: DynamicRoute[] = [];
     for (const entry of entries) {
