@@ -81,6 +81,7 @@ const settings = {
     // the counts moved by 3-5 % between runs of one build; from 4,000 on they stop falling.
     warmupRequests: Number(option('warmup-requests') ?? (quick ? 100 : 5_000)),
     parallel: cpus().length,
+    processes: Number(option('processes') ?? (quick ? 1 : 2)),
     routes: 20,
   },
   profile: option('profile'),
@@ -93,6 +94,7 @@ for (const [name, value] of Object.entries({
   batches: settings.instructions.batches,
   'batch-requests': settings.instructions.batchRequests,
   'warmup-requests': settings.instructions.warmupRequests,
+  processes: settings.instructions.processes,
 })) {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
 }
@@ -737,15 +739,17 @@ function startupSection(summaries: readonly StartupSummary[]): string {
 }
 
 function instructionsSection(variants: readonly VariantSpec[], results: InstructionResults): string {
-  const { batches, batchRequests, warmupRequests } = settings.instructions;
+  const { batches, batchRequests, warmupRequests, processes } = settings.instructions;
   const out = ['## Instructions per request (callgrind)', ''];
   out.push(
     `Each variant's server under \`valgrind --tool=callgrind\` (node \`--single-threaded --predictable-gc-schedule --hash-seed=1 --random-seed=1\`), ` +
       `warmed up with ${warmupRequests} requests per scenario, then ${batches} batch(es) of ${batchRequests} identical requests per scenario ` +
-      'on one keep-alive connection. "instructions/req" counts everything the server process runs for a request (HTTP parser, ' +
+      `on one keep-alive connection, in ${processes} process(es) per variant whose batches are pooled. ` +
+      '"instructions/req" counts everything the server process runs for a request (HTTP parser, ' +
       "Express, Nest, handler, CORS, writing the response) except V8's garbage collector and optimising compiler, which come in " +
       'lumps worth 20–50 % of a batch; it is the lowest of the batches (min–max shown). Instruction counts do not depend on the ' +
-      'load of the machine: two runs of one variant agree within ±0.5 %, so a 3 % difference is decided here, ' +
+      'load of the machine: on Express two runs of one variant agree within ±0.5 %, on Fastify within about ±2 %, and now and ' +
+      'then one process settles where every request costs a third more (the other process keeps it out of the lowest batch); a 3 % difference is decided here, ' +
       'where requests/s cannot. "× no CORS" = instructions of no CORS ÷ the variant\'s: the requests/s ratio a CPU-bound ' +
       'server would show. "with GC" is the median of the batch totals, GC and compiler included (lumpy; for reference). ' +
       'Fastify rows ("Fastify: ...") are compared with no CORS, enableCors(3) and the floor on Fastify.',

@@ -140,6 +140,25 @@ class VaryController {
     return { ok: true };
   }
 
+  // What a handler sees of the CORS headers before the response is sent, and one it replaces.
+  @Get('read-cors')
+  readCors(@Res({ passthrough: true }) res: Response) {
+    const raw = isFastifyReply(res) ? res.raw : res;
+    const seen = {
+      allowOrigin: isFastifyReply(res) ? res.getHeader('access-control-allow-origin') : res.getHeader('Access-Control-Allow-Origin'),
+      hasCredentials: raw.hasHeader('access-control-allow-credentials'),
+      vary: raw.getHeader('vary'),
+      names: raw
+        .getHeaderNames()
+        .filter((name) => name.startsWith('access-control-') || name === 'vary')
+        .sort(),
+    };
+    raw.removeHeader('Access-Control-Allow-Credentials');
+    if (isFastifyReply(res)) res.header('X-Seen', JSON.stringify(seen));
+    else res.setHeader('X-Seen', JSON.stringify(seen));
+    return { ok: true };
+  }
+
   @Patch('reflect')
   reflect() {
     return { ok: true };
@@ -234,6 +253,21 @@ describe.each(kinds)('Vary ($name)', ({ create }) => {
     it('a handler that sets Vary twice keeps only its last value, plus Origin', async () => {
       const res = await request(server).get('/v/dup-twice').set('Origin', ALLOWED).expect(200);
       expectVary(res, ['Accept-Encoding', 'Origin']);
+    });
+  });
+
+  describe('a handler sees the CORS headers before the response is sent', () => {
+    it('reads them as set, and a header it removes is not sent', async () => {
+      const res = await request(server).get('/v/read-cors').set('Origin', ALLOWED).expect(200);
+      expect(JSON.parse(String(res.headers['x-seen']))).toEqual({
+        allowOrigin: ALLOWED,
+        hasCredentials: true,
+        vary: 'Origin',
+        names: ['access-control-allow-credentials', 'access-control-allow-origin', 'vary'],
+      });
+      expect(res.headers['access-control-allow-origin']).toBe(ALLOWED);
+      expect(res.headers['access-control-allow-credentials']).toBeUndefined();
+      expectVary(res, ['Origin']);
     });
   });
 

@@ -34,8 +34,8 @@ interface FastifyPathPolicy {
  */
 export class FastifyRouteTable implements CorsRouteTable {
   private readonly router: Router;
-  /** Methods with at least one route: what a preflight's Vary decision looks at. */
-  private readonly methods: readonly string[];
+  /** Each method with at least one route, with the policies of its routes: what a preflight's Vary decision looks at. */
+  private readonly methods: ReadonlyArray<{ readonly method: string; readonly policies: ReadonlySet<CompiledPolicy> }>;
   private readonly paths: readonly FastifyPathPolicy[];
   readonly uniformPolicy: CompiledPolicy | undefined;
   /**
@@ -70,7 +70,14 @@ export class FastifyRouteTable implements CorsRouteTable {
     }
     // After every explicit route, so that a HEAD handler of its own comes first in its store.
     if (options.exposeHeadRoutes) for (const entry of entries) if (entry.method === 'GET') add('HEAD', entry);
-    this.methods = [...new Set([...stores.keys()].map((key) => key.slice(0, key.indexOf(' '))))];
+    const policiesByMethod = new Map<string, Set<CompiledPolicy>>();
+    for (const [key, store] of stores) {
+      const method = key.slice(0, key.indexOf(' '));
+      const policies = policiesByMethod.get(method) ?? new Set<CompiledPolicy>();
+      for (const entry of store) policies.add(entry.policy);
+      policiesByMethod.set(method, policies);
+    }
+    this.methods = [...policiesByMethod].map(([method, policies]) => ({ method, policies }));
     this.paths = paths.map((path) => ({
       // `paths` patterns keep Nest's (path-to-regexp) syntax, compiled with the router's rules.
       regexp: pathToRegexp(path.pattern, { end: true, trailing: ignoreTrailingSlash, sensitive: caseSensitive }).regexp,
@@ -129,7 +136,11 @@ export class FastifyRouteTable implements CorsRouteTable {
   policyDependsOnMethod(url: string, fallback: CompiledPolicy): boolean {
     // One policy everywhere: no preflight varies by method.
     if (this.uniformPolicy !== undefined) return false;
-    for (const method of this.methods) for (const entry of this.find(method, url)) if (entry.policy !== fallback) return true;
+    for (const { method, policies } of this.methods) {
+      // A method whose every route has the fallback's policy cannot change the answer: no lookup.
+      if (policies.size === 1 && policies.has(fallback)) continue;
+      for (const entry of this.find(method, url)) if (entry.policy !== fallback) return true;
+    }
     return false;
   }
 

@@ -105,7 +105,7 @@ export function withCorsHead(Base: typeof ServerResponse): typeof ServerResponse
       const headers = super.getHeaders();
       const head = this[CORS_HEAD];
       if (!head) return headers;
-      if (head[0] !== '') (headers as Record<string, HeadValue | undefined>).vary = withVaryFields(headers.vary, head[0] as string);
+      if (head[0] !== '') headers.vary = withVaryFields(headers.vary, head[0] as string);
       for (let index = 1; index < head.length; index += 2) {
         const name = (head[index] as string).toLowerCase();
         headers[name] ??= head[index + 1];
@@ -135,7 +135,7 @@ export function withCorsHead(Base: typeof ServerResponse): typeof ServerResponse
 function addCorsHead(res: ServerResponse, head: CorsHead, given: OutgoingHttpHeaders, varyKey: string | undefined): number {
   const fields = head[0] as string;
   if (fields !== '') {
-    if (varyKey === undefined) given['vary' as string] = withVaryFields(res.getHeader('Vary'), fields);
+    if (varyKey === undefined) given.vary = withVaryFields(res.getHeader('Vary'), fields);
     else given[varyKey] = withVaryFields(given[varyKey], fields);
   }
   let added = 0;
@@ -202,7 +202,7 @@ function listWithVaryFields(list: HeaderList, fields: string): HeaderList {
 }
 
 /** `current` with the CORS `fields` (not empty) appended (`vary` keeps `*` alone and drops repeats). */
-function withVaryFields(current: HeadValue | undefined, fields: string): HeadValue {
+function withVaryFields(current: HeadValue | undefined, fields: string): string {
   if (current === undefined) return fields;
   return vary.append(Array.isArray(current) ? current.join(', ') : String(current), fields);
 }
