@@ -743,7 +743,8 @@ function instructionsSection(variants: readonly VariantSpec[], results: Instruct
   const out = ['## Instructions per request (callgrind)', ''];
   out.push(
     `Each variant's server under \`valgrind --tool=callgrind\` (node \`--single-threaded --predictable-gc-schedule --hash-seed=1 --random-seed=1\`), ` +
-      `warmed up with ${warmupRequests} requests per scenario, then ${batches} batch(es) of ${batchRequests} identical requests per scenario ` +
+      `warmed up with ${warmupRequests} requests per scenario, then, scenario by scenario, ${Math.ceil(warmupRequests / 5)} more uncounted ` +
+      `and ${batches} batch(es) of ${batchRequests} identical requests ` +
       `on one keep-alive connection, in ${processes} process(es) per variant whose batches are pooled. ` +
       '"instructions/req" counts everything the server process runs for a request (HTTP parser, ' +
       "Express, Nest, handler, CORS, writing the response) except V8's garbage collector and optimising compiler, which come in " +

@@ -75,10 +75,10 @@ export class CorsMiddleware {
       return this.preflight(runtime, req, res, next, { origin, method: requestedMethod }, platformRequest);
     }
     const uniformPolicy = this.uniformPolicy;
-    if (uniformPolicy !== undefined) return this.actual(runtime, uniformPolicy, undefined, req, res, next);
+    if (uniformPolicy !== undefined) return this.actual(runtime, uniformPolicy, undefined, origin, req, res, next);
     const match = runtime.table.match(req.url ?? '/', req.method ?? 'GET');
     const entry = findActualEntry(runtime, match, req, platformRequest);
-    this.actual(runtime, entry?.policy ?? match.fallback, entry?.label, req, res, next);
+    this.actual(runtime, entry?.policy ?? match.fallback, entry?.label, origin, req, res, next);
   };
 
   /**
@@ -95,31 +95,32 @@ export class CorsMiddleware {
     return policy.wildcard || matchOrigin(policy.origins, origin, req) === true;
   }
 
+  /** An actual request: `origin` is its `Origin` header, read once by the caller. */
   private actual(
     runtime: CorsRuntime,
     policy: CompiledPolicy,
     route: string | undefined,
+    origin: string | undefined,
     req: CorsRequest,
     res: ServerResponse,
     next: Next,
   ): void {
-    if (!policy.enabled) return this.settle(runtime, policy, route, req, res, next, false);
+    if (!policy.enabled) return this.settle(runtime, policy, route, origin, req, res, next, false);
     if (policy.wildcard) {
       setCorsHeader(res, ALLOW_ORIGIN, '*');
       if (policy.exposeHeaders !== undefined) setCorsHeader(res, 'Access-Control-Expose-Headers', policy.exposeHeaders);
       if (this.recordsVerdicts) (req as MarkedRequest)[CORS_ORIGIN_VERDICT] = true;
       const decisions = runtime.decisions;
-      if (decisions !== undefined && req.headers.origin !== undefined) {
-        decisions.report(false, true, req.headers.origin, req.method ?? 'GET', req, route, policy, undefined);
+      if (decisions !== undefined && origin !== undefined) {
+        decisions.report(false, true, origin, req.method ?? 'GET', req, route, policy, undefined);
       }
       return next();
     }
     appendVary(res, 'Origin');
-    const origin = req.headers.origin;
     if (origin === undefined) return next();
     const decision = matchOrigin(policy.origins, origin, req);
-    if (typeof decision === 'boolean') return this.settle(runtime, policy, route, req, res, next, decision);
-    decision.then((allowed) => this.settle(runtime, policy, route, req, res, next, allowed), next);
+    if (typeof decision === 'boolean') return this.settle(runtime, policy, route, origin, req, res, next, decision);
+    decision.then((allowed) => this.settle(runtime, policy, route, origin, req, res, next, allowed), next);
   }
 
   /** Sends the headers of an allowed origin, or refuses it (with 403 in strict mode). */
@@ -127,13 +128,13 @@ export class CorsMiddleware {
     runtime: CorsRuntime,
     policy: CompiledPolicy,
     route: string | undefined,
+    origin: string | undefined,
     req: CorsRequest,
     res: ServerResponse,
     next: Next,
     allowed: boolean,
   ): void {
     if (this.recordsVerdicts) (req as MarkedRequest)[CORS_ORIGIN_VERDICT] = allowed;
-    const origin = req.headers.origin;
     if (origin === undefined) return next();
     if (allowed) {
       allowActual(res, policy, origin);

@@ -114,7 +114,7 @@ export function withCorsHead(Base: typeof ServerResponse): typeof ServerResponse
     }
 
     override getHeaderNames(): string[] {
-      return Object.keys(this.getHeaders());
+      return this[CORS_HEAD] ? Object.keys(this.getHeaders()) : super.getHeaderNames();
     }
 
     override removeHeader(name: string): void {
@@ -130,7 +130,7 @@ export function withCorsHead(Base: typeof ServerResponse): typeof ServerResponse
 
 /**
  * Adds the CORS headers to `given` where it has no header of the same name and none was set on
- * the response since; returns which pairs of `head` it added (bit `n` for pair `n`).
+ * the response since; returns which of them it added (bit `n` for the header at `head[2n + 1]`).
  */
 function addCorsHead(res: ServerResponse, head: CorsHead, given: OutgoingHttpHeaders, varyKey: string | undefined): number {
   const fields = head[0] as string;
@@ -139,11 +139,11 @@ function addCorsHead(res: ServerResponse, head: CorsHead, given: OutgoingHttpHea
     else given[varyKey] = withVaryFields(given[varyKey], fields);
   }
   let added = 0;
-  for (let index = 1, pair = 0; index < head.length; index += 2, pair++) {
+  for (let index = 1, bit = 1; index < head.length; index += 2, bit <<= 1) {
     const name = head[index] as string;
     if (keyOf(given, name) !== undefined || res.hasHeader(name)) continue;
     given[name] = head[index + 1];
-    added |= 1 << pair;
+    added |= bit;
   }
   return added;
 }
@@ -156,8 +156,10 @@ function removeCorsHead(
   varyKey: string | undefined,
   varyBefore: HeadValue | undefined,
 ): void {
-  for (let pair = (head.length - 1) / 2 - 1; pair >= 0; pair--) {
-    if ((added & (1 << pair)) !== 0) Reflect.deleteProperty(given, head[pair * 2 + 1]);
+  if (added !== 0) {
+    for (let index = head.length - 2, bit = 1 << ((head.length - 3) >> 1); index >= 1; index -= 2, bit >>= 1) {
+      if ((added & bit) !== 0) Reflect.deleteProperty(given, head[index]);
+    }
   }
   if (head[0] === '') return;
   if (varyKey === undefined) delete given.vary;

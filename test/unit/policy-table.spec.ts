@@ -43,3 +43,21 @@ describe('PolicyTable', () => {
     expect(shared.match('/a').policyDependsOnMethod).toBe(false);
   });
 });
+
+describe('uniformPolicy (an app with one policy everywhere needs no route lookup)', () => {
+  const defaults = policy('defaults');
+  const docs = { order: 0, pattern: '/docs', regexp: /^\/docs$/i, policy: policy('docs') };
+  const docsWithDefaults = { ...docs, policy: defaults };
+
+  it('is the defaults when every route and path pattern has them', () => {
+    const routes = [route('GET', '/a', defaults), route('POST', '/b/:id', defaults)];
+    expect(new PolicyTable(routes, defaults).uniformPolicy).toBe(defaults);
+    expect(new PolicyTable(routes, defaults, [docsWithDefaults]).uniformPolicy).toBe(defaults);
+    expect(new PolicyTable([], defaults).uniformPolicy).toBe(defaults);
+  });
+
+  it('is undefined as soon as one route or one pattern has a policy of its own', () => {
+    expect(new PolicyTable([route('GET', '/a', defaults), route('GET', '/c')], defaults).uniformPolicy).toBeUndefined();
+    expect(new PolicyTable([route('GET', '/a', defaults)], defaults, [docs]).uniformPolicy).toBeUndefined();
+  });
+});
