@@ -52,8 +52,8 @@ export function deferHeader(res: ServerResponse, name: string, value: string | n
  * Why not `setHeader` at once, as on Express: Fastify hands its headers to `writeHead()` as one
  * object, which Node.js writes as it is unless headers were set on the response before; then it
  * sets them one by one. Keeping the CORS headers out of the response until then spares every
- * CORS response that merge: 4 to 6 thousand instructions, 4 % of a small Fastify request
- * (bench/results/2026-12-07-fastify.md).
+ * CORS response that merge: 3.5 to 6.5 thousand instructions, 4 to 6 % of a small Fastify
+ * request (bench/results/2026-12-07-fastify.md).
  *
  * Until the head is written, the header accessors (`getHeader`, `hasHeader`, `getHeaders`,
  * `getHeaderNames`, `removeHeader`) see the CORS headers as if they were set.
