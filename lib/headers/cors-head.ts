@@ -135,7 +135,7 @@ export function withCorsHead(Base: typeof ServerResponse): typeof ServerResponse
 function addCorsHead(res: ServerResponse, head: CorsHead, given: OutgoingHttpHeaders, varyKey: string | undefined): number {
   const fields = head[0] as string;
   if (fields !== '') {
-    if (varyKey === undefined) given.vary = withVaryFields(res.getHeader('Vary'), fields);
+    if (varyKey === undefined) given.Vary = withVaryFields(res.getHeader('Vary'), fields);
     else given[varyKey] = withVaryFields(given[varyKey], fields);
   }
   let added = 0;
@@ -162,7 +162,7 @@ function removeCorsHead(
     }
   }
   if (head[0] === '') return;
-  if (varyKey === undefined) delete given.vary;
+  if (varyKey === undefined) delete given.Vary;
   else given[varyKey] = varyBefore;
 }
 
