@@ -79,7 +79,7 @@ export class CorsModule extends ConfigurableCorsModule implements NestModule {
     // Express gives every response the app's `response` prototype: keep CORS Vary fields there once.
     const responsePrototype = adapter.getInstance<{ response?: object } | undefined>()?.response;
     if (responsePrototype !== undefined) keepCorsVaryOn(responsePrototype);
-    // Fastify's responses are the server's own: keep them through the class the server builds them with.
+    // Fastify's responses are the server's own: the class the server builds them with writes the CORS headers with the head.
     if (fastify) installCorsResponseClass((instance as { server?: unknown }).server);
     this.installed = true;
   }
