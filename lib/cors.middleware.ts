@@ -36,6 +36,13 @@ export interface CorsRuntime {
 export const CORS_ORIGIN_VERDICT = Symbol('nestjs-cors-policy:origin-verdict');
 type MarkedRequest = CorsRequest & { [CORS_ORIGIN_VERDICT]?: boolean };
 
+/** Which policy answers a request, the route that declared it (for logs) and, for a preflight, its `Vary` fields. */
+interface PolicyChoice {
+  readonly policy: CompiledPolicy;
+  readonly route: string | undefined;
+  readonly varyFields: string;
+}
+
 /** What a preflight asks: the page's origin and the method of the request to come. */
 interface Preflight {
   readonly origin: string;
@@ -53,13 +60,14 @@ export class CorsMiddleware {
    * The table's one policy, when every route shares it and nothing reads which route a request
    * reached (no `onDecision`, no `debug`): then no request needs a route lookup.
    */
-  private uniformPolicy: CompiledPolicy | undefined;
+  private uniform: PolicyChoice | undefined;
   /** Set by `corsCsrfExclusion()`: record each actual request's verdict on the request. */
   recordsVerdicts = false;
 
   /** Called once the policy table is built; requests before that pass through untouched. */
   activate(runtime: CorsRuntime): void {
-    this.uniformPolicy = runtime.decisions === undefined && runtime.explainer === undefined ? runtime.table.uniformPolicy : undefined;
+    const uniformPolicy = runtime.decisions === undefined && runtime.explainer === undefined ? runtime.table.uniformPolicy : undefined;
+    this.uniform = uniformPolicy && { policy: uniformPolicy, route: undefined, varyFields: uniformPolicy.preflightVary };
     this.runtime = runtime;
   }
 
@@ -74,8 +82,8 @@ export class CorsMiddleware {
     if (req.method === 'OPTIONS' && origin !== undefined && requestedMethod !== undefined) {
       return this.preflight(runtime, req, res, next, { origin, method: requestedMethod }, platformRequest);
     }
-    const uniformPolicy = this.uniformPolicy;
-    if (uniformPolicy !== undefined) return this.actual(runtime, uniformPolicy, undefined, origin, req, res, next);
+    const uniform = this.uniform;
+    if (uniform !== undefined) return this.actual(runtime, uniform.policy, undefined, origin, req, res, next);
     const match = runtime.table.match(req.url ?? '/', req.method ?? 'GET');
     const entry = findActualEntry(runtime, match, req, platformRequest);
     this.actual(runtime, entry?.policy ?? match.fallback, entry?.label, origin, req, res, next);
@@ -163,9 +171,7 @@ export class CorsMiddleware {
       const malformed = describeMalformedPreflight(req, preflight);
       if (malformed !== undefined) return next(new BadRequestException(`Malformed CORS preflight: ${malformed}`));
     }
-    const { policy, route, varyFields } = this.uniformPolicy
-      ? { policy: this.uniformPolicy, route: undefined, varyFields: this.uniformPolicy.preflightVary }
-      : preflightPolicy(runtime, req, requestedMethod, platformRequest);
+    const { policy, route, varyFields } = this.uniform ?? preflightPolicy(runtime, req, requestedMethod, platformRequest);
     if (!policy.enabled) return next();
     if (varyFields !== '') appendVary(res, varyFields);
     if (policy.wildcard) return this.answerPreflight(runtime, policy, '*', route, preflight, req, res, next);
@@ -267,7 +273,7 @@ function preflightPolicy(
   req: CorsRequest,
   requestedMethod: string,
   platformRequest: PlatformRequest | undefined,
-): { policy: CompiledPolicy; route: string | undefined; varyFields: string } {
+): PolicyChoice {
   const match = runtime.table.match(req.url ?? '/', requestedMethod);
   const entry = isToken(requestedMethod) ? findEntry(runtime, match.entries, req, requestedMethod, false, platformRequest) : undefined;
   const policy = entry?.policy ?? match.fallback;

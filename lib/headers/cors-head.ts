@@ -1,5 +1,6 @@
 import { ServerResponse, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 import vary from 'vary';
+import { isVaryName } from './header-tokens.js';
 
 /**
  * The CORS headers of a response whose class writes them with its head (see `withCorsHead`):
@@ -22,7 +23,7 @@ export function writesCorsHead(res: ServerResponse): boolean {
 export function deferVary(res: ServerResponse, fields: string): void {
   const holder = res as HeadHolder;
   const head = holder[CORS_HEAD];
-  if (head === null || head === undefined) holder[CORS_HEAD] = [fields];
+  if (!head) holder[CORS_HEAD] = [fields];
   else head[0] = head[0] === '' ? fields : `${head[0] as string}, ${fields}`;
 }
 
@@ -30,7 +31,7 @@ export function deferVary(res: ServerResponse, fields: string): void {
 export function deferHeader(res: ServerResponse, name: string, value: string | number): void {
   const holder = res as HeadHolder;
   const head = holder[CORS_HEAD];
-  if (head === null || head === undefined) {
+  if (!head) {
     holder[CORS_HEAD] = ['', name, value];
     return;
   }
@@ -93,7 +94,7 @@ export function withCorsHead(Base: typeof ServerResponse): typeof ServerResponse
       const value = super.getHeader(name);
       const head = this[CORS_HEAD];
       if (!head) return value;
-      if (isVary(name)) return head[0] === '' ? value : withVaryFields(value, head[0] as string);
+      if (isVaryName(name)) return head[0] === '' ? value : withVaryFields(value, head[0] as string);
       return value ?? deferredValue(head, name);
     }
 
@@ -121,7 +122,7 @@ export function withCorsHead(Base: typeof ServerResponse): typeof ServerResponse
       super.removeHeader(name);
       const head = this[CORS_HEAD];
       if (!head) return;
-      if (isVary(name)) head[0] = '';
+      if (isVaryName(name)) head[0] = '';
       for (let index = head.length - 2; index >= 1; index -= 2) if (sameName(head[index] as string, name)) head.splice(index, 2);
     }
   }
@@ -198,14 +199,14 @@ function listWithVaryFields(list: HeaderList, fields: string): HeaderList {
   let copy: HeaderList | undefined;
   for (let index = 0; index + 1 < list.length; index += 2) {
     const name = list[index];
-    if (typeof name === 'string' && isVary(name)) (copy ??= [...list])[index + 1] = withVaryFields(list[index + 1], fields);
+    if (typeof name === 'string' && isVaryName(name)) (copy ??= [...list])[index + 1] = withVaryFields(list[index + 1], fields);
   }
   return copy ?? list;
 }
 
 /** `current` with the CORS `fields` (not empty) appended (`vary` keeps `*` alone and drops repeats). */
-function withVaryFields(current: HeadValue | undefined, fields: string): string {
-  if (current === undefined) return fields;
+export function withVaryFields(current: number | string | readonly string[] | undefined, fields: string | string[]): string {
+  if (current === undefined) return typeof fields === 'string' ? fields : fields.join(', ');
   return vary.append(Array.isArray(current) ? current.join(', ') : String(current), fields);
 }
 
@@ -222,8 +223,4 @@ function keyOf(headers: OutgoingHttpHeaders, name: string): string | undefined {
 
 function sameName(a: string, b: string): boolean {
   return a.length === b.length && (a === b || a.toLowerCase() === b.toLowerCase());
-}
-
-function isVary(name: string): boolean {
-  return name.length === 4 && name.toLowerCase() === 'vary';
 }

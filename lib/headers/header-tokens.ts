@@ -5,6 +5,11 @@ export function isToken(value: string): boolean {
   return TOKEN.test(value);
 }
 
+/** Whether a header name is `Vary`, whatever its case (the common spellings without lower-casing). */
+export function isVaryName(name: string): boolean {
+  return name === 'Vary' || name === 'vary' || (name.length === 4 && name.toLowerCase() === 'vary');
+}
+
 /** Splits an option given as a list or as a comma-separated string (the `cors` package accepts both). */
 export function splitList(value: string | readonly string[]): string[] {
   const items = typeof value === 'string' ? value.split(',') : value;

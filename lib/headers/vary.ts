@@ -1,6 +1,7 @@
 import { ServerResponse } from 'node:http';
 import vary from 'vary';
-import { deferHeader, deferVary, writesCorsHead } from './cors-head.js';
+import { deferHeader, deferVary, withVaryFields, writesCorsHead } from './cors-head.js';
+import { isVaryName } from './header-tokens.js';
 
 /** The `Vary` fields this library adds: a handler's own `Vary` must not drop them. */
 const CORS_VARY_FIELDS = /^(?:origin|access-control-request-method|access-control-request-headers)$/i;
@@ -32,7 +33,7 @@ export function keepCorsVaryOn(responsePrototype: object): SetHeader {
     configurable: true,
     writable: true,
     value: function setHeaderKeepingCorsVary(this: ServerResponse, name: string, value: HeaderValue) {
-      return inherited.call(this, name, isVary(name) ? withCorsFieldsOf(this.getHeader('Vary'), value) : value);
+      return inherited.call(this, name, isVaryName(name) ? withCorsFieldsOf(this.getHeader('Vary'), value) : value);
     },
   });
   return inherited;
@@ -53,7 +54,7 @@ function keepCorsVaryOnResponse(response: MarkedResponse): SetHeader {
 
 function setOwnHeaderKeepingCorsVary(this: MarkedResponse, name: string, value: HeaderValue): ServerResponse {
   const inherited = this[SET_HEADER_BEFORE_CORS] as SetHeader;
-  return inherited.call(this, name, isVary(name) ? withCorsFieldsOf(this.getHeader('Vary'), value) : value);
+  return inherited.call(this, name, isVaryName(name) ? withCorsFieldsOf(this.getHeader('Vary'), value) : value);
 }
 
 /**
@@ -82,10 +83,6 @@ export function setCorsHeader(res: ServerResponse, name: string, value: string |
   else setHeaderBeforeCors.call(res, name, value);
 }
 
-function isVary(name: string): boolean {
-  return name === 'Vary' || name === 'vary' || (name.length === 4 && name.toLowerCase() === 'vary');
-}
-
 /** The new `Vary` value, with the CORS fields of the current one appended. */
 function withCorsFieldsOf(current: ReturnType<ServerResponse['getHeader']>, value: HeaderValue) {
   if (current === undefined) return value;
@@ -94,5 +91,5 @@ function withCorsFieldsOf(current: ReturnType<ServerResponse['getHeader']>, valu
     .map((field) => field.trim())
     .filter((field) => CORS_VARY_FIELDS.test(field));
   if (kept.length === 0) return value;
-  return vary.append(Array.isArray(value) ? value.join(', ') : String(value), kept);
+  return withVaryFields(value, kept);
 }
