@@ -194,6 +194,7 @@ async function main() {
   try {
     if (cleanClone && !(await packCleanClone(workRoot))) return;
     if (selected.length === 0) {
+      console.log(`[consumers] PASS ${CLEAN_CLONE}: npm pack built dist/ by itself`);
       exitCode = 0;
       return;
     }
