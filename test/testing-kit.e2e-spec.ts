@@ -8,7 +8,7 @@ import { createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders, type 
 import { Controller, Get, Header, Module, Patch, type INestApplication } from '@nestjs/common';
 import { CorsModule, CorsPolicy } from '../lib/index.js';
 import { assertCorsAllowed, assertCorsRefused, createCorsBrowser, recordCorsDecisions } from '../lib/testing/index.js';
-import { APP_KINDS_ON_PLATFORMS, createTestingApp } from './support/apps.js';
+import { APP_KINDS_ON_PLATFORMS, createPlatformFactoryApp, createTestingApp, PLATFORMS, platformName } from './support/apps.js';
 
 const PAGE = 'https://app.example.com';
 
@@ -344,5 +344,58 @@ describe('targets', () => {
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     assertCorsAllowed(await createCorsBrowser(server, { origin: PAGE }).fetch('/x'));
     expect(server.listening).toBe(true);
+  });
+});
+
+describe.each(PLATFORMS)('an app after app.init() alone, no listen() and no ready(), on %s', (platform) => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    // As a user writes it: NestFactory.create and init(); on Fastify, nobody calls getInstance().ready().
+    app = await (await createPlatformFactoryApp(LibraryModule, { logger: false }, platform)).init();
+  });
+  afterAll(() => app.close());
+  afterEach(() => recorder.clear());
+
+  it(`answers the first fetch on ${platformName(platform)}`, async () => {
+    const outcome = await createCorsBrowser(app, { origin: PAGE, timeoutMs: 2_000 }).fetch('/orders', { credentials: 'include' });
+    assertCorsAllowed(outcome, { readable: ['X-Total-Count'] });
+    expect(app.getHttpServer().listening).toBe(false);
+  });
+
+  it('answers a preflight and its request as well', async () => {
+    const outcome = await createCorsBrowser(app, { origin: PAGE, timeoutMs: 2_000 }).fetch('/orders/1', {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    assertCorsAllowed(outcome);
+  });
+});
+
+describe('a server that never answers', () => {
+  const sockets = new Set<import('node:net').Socket>();
+  const silent = createServer(() => undefined); // takes every request, answers none
+  silent.on('connection', (socket) => sockets.add(socket));
+  afterAll(() => {
+    for (const socket of sockets) socket.destroy();
+  });
+
+  it('fails the fetch after timeoutMs with a message that says which request and what to check', async () => {
+    const started = Date.now();
+    const fetching = createCorsBrowser(silent, { origin: PAGE, timeoutMs: 300 }).fetch('/slow?x=1');
+    await expect(fetching).rejects.toThrow(/nestjs-cors-policy\/testing: GET \/slow\?x=1 got no answer within 300 ms/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(silent.listening).toBe(false); // the kit still closes the port it opened
+  });
+
+  it('times out a preflight too, and names it', async () => {
+    const fetching = createCorsBrowser(silent, { origin: PAGE, timeoutMs: 200 }).fetch('/slow', { method: 'DELETE' });
+    await expect(fetching).rejects.toThrow(/OPTIONS \/slow \(the preflight\) got no answer within 200 ms/);
+  });
+
+  it("has a default timeout shorter than jest's 5 s, so that its message is the one a test prints", async () => {
+    const started = Date.now();
+    await expect(createCorsBrowser(silent, { origin: PAGE }).fetch('/slow')).rejects.toThrow(/got no answer within 4000 ms/);
+    expect(Date.now() - started).toBeLessThan(4_900);
   });
 });
