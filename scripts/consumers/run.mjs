@@ -17,7 +17,7 @@
 // files of scripts/consumers/shared/ it lists below, copied into its src/. Exit code 1 when
 // any consumer fails; the output of a failed step is printed.
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +36,35 @@ const consumers = [
   // shared cases run on a FastifyAdapter app, then those of fastify.app.ts.
   { name: 'nest12-fastify-esm', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'fastify.app.ts', 'fastify.node-test.ts'] },
   { name: 'nest11-fastify-cjs-jest', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'fastify.app.ts', 'fastify.e2e-spec.ts'] },
+  // The README's jest recipe in a NestJS 12 ESM app, dependencies resolved afresh from the registry
+  // (no lockfile, no cache preference): the README's testing block as written, on Express, and
+  // with the one line the README gives for Fastify.
+  {
+    name: 'nest12-jest',
+    shared: [],
+    fresh: true,
+    readme: { 'orders.e2e-spec.ts': (code) => code, 'orders.fastify.e2e-spec.ts': onFastify },
+  },
 ];
+
+/** The README's block after `<!-- consumers: <file>`: the snippet a consumer runs as written. */
+function readmeBlock(readme, file) {
+  const marker = readme.indexOf(`<!-- consumers: ${file}`);
+  const start = marker === -1 ? -1 : readme.indexOf('```ts\n', marker);
+  const end = start === -1 ? -1 : readme.indexOf('\n```\n', start);
+  if (end === -1) throw new Error(`README.md has no \`<!-- consumers: ${file}\` block`);
+  return readme.slice(start + '```ts\n'.length, end + 1);
+}
+
+/** The README's jest block on Fastify: the app created as the README says under it. */
+function onFastify(code) {
+  const express = 'moduleRef.createNestApplication()';
+  if (!code.includes(express)) throw new Error(`the README's jest block no longer creates its app with ${express}`);
+  return (
+    "import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';\n" +
+    code.replace(express, 'moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter())')
+  );
+}
 
 /** Not a consumer: the packing check of a fresh clone, run first (selectable by this name). */
 const CLEAN_CLONE = 'clean-clone';
@@ -149,11 +177,19 @@ async function runConsumer(consumer, tarball, workRoot) {
   await cp(join(here, consumer.name), dir, { recursive: true });
   await mkdir(join(dir, 'src'), { recursive: true });
   for (const file of consumer.shared) await cp(join(here, 'shared', file), join(dir, 'src', file));
+  if (consumer.readme !== undefined) {
+    const readme = await readFile(join(root, 'README.md'), 'utf8');
+    for (const [file, adapt] of Object.entries(consumer.readme)) {
+      await writeFile(join(dir, 'src', file), adapt(readmeBlock(readme, file.replace('.fastify', ''))));
+    }
+  }
 
   const steps = [];
+  // A fresh consumer asks the registry for the newest matching versions instead of npm's cache.
+  const cachePreference = consumer.fresh ? '--prefer-online' : '--prefer-offline';
   const install = await run(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball],
+    ['install', '--no-audit', '--no-fund', cachePreference, '--loglevel=error', tarball],
     dir,
     INSTALL_TIMEOUT_MS,
   );
