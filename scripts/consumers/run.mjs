@@ -43,17 +43,22 @@ const consumers = [
     name: 'nest12-jest',
     shared: [],
     fresh: true,
-    readme: { 'orders.e2e-spec.ts': (code) => code, 'orders.fastify.e2e-spec.ts': onFastify },
+    readme: {
+      'jest.config.js': ['jest.config.js', (code) => code],
+      'src/orders.e2e-spec.ts': ['src/orders.e2e-spec.ts', (code) => code],
+      'src/orders.fastify.e2e-spec.ts': ['src/orders.e2e-spec.ts', onFastify],
+    },
   },
 ];
 
-/** The README's block after `<!-- consumers: <file>`: the snippet a consumer runs as written. */
+/** The README's code block after `<!-- consumers: <file>`: what a consumer runs as written. */
 function readmeBlock(readme, file) {
-  const marker = readme.indexOf(`<!-- consumers: ${file}`);
-  const start = marker === -1 ? -1 : readme.indexOf('```ts\n', marker);
-  const end = start === -1 ? -1 : readme.indexOf('\n```\n', start);
+  const marker = readme.indexOf(`<!-- consumers: ${file} `);
+  const start = marker === -1 ? -1 : readme.indexOf('```', marker);
+  const body = start === -1 ? -1 : readme.indexOf('\n', start) + 1;
+  const end = start === -1 ? -1 : readme.indexOf('\n```\n', body);
   if (end === -1) throw new Error(`README.md has no \`<!-- consumers: ${file}\` block`);
-  return readme.slice(start + '```ts\n'.length, end + 1);
+  return readme.slice(body, end + 1);
 }
 
 /** The README's jest block on Fastify: the app created as the README says under it. */
@@ -179,8 +184,8 @@ async function runConsumer(consumer, tarball, workRoot) {
   for (const file of consumer.shared) await cp(join(here, 'shared', file), join(dir, 'src', file));
   if (consumer.readme !== undefined) {
     const readme = await readFile(join(root, 'README.md'), 'utf8');
-    for (const [file, adapt] of Object.entries(consumer.readme)) {
-      await writeFile(join(dir, 'src', file), adapt(readmeBlock(readme, file.replace('.fastify', ''))));
+    for (const [file, [block, adapt]] of Object.entries(consumer.readme)) {
+      await writeFile(join(dir, file), adapt(readmeBlock(readme, block)));
     }
   }
 
@@ -208,7 +213,9 @@ async function main() {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((name) => name !== CLEAN_CLONE && !consumers.some((c) => c.name === name));
   if (unknown.length > 0) {
-    console.error(`[consumers] unknown consumer(s): ${unknown.join(', ')}; known: ${[CLEAN_CLONE, ...consumers.map((c) => c.name)].join(', ')}`);
+    console.error(
+      `[consumers] unknown consumer(s): ${unknown.join(', ')}; known: ${[CLEAN_CLONE, ...consumers.map((c) => c.name)].join(', ')}`,
+    );
     process.exit(2);
   }
   const selected = wanted.length > 0 ? consumers.filter((c) => wanted.includes(c.name)) : consumers;
