@@ -25,6 +25,7 @@ import { compilePathPolicies } from './path-policies.js';
 import { CorsGatewayGate } from '../websockets/cors-gateway-gate.js';
 import { compileGateways } from '../websockets/gateway-policies.js';
 import { discoverGateways } from '../websockets/nest-gateways.js';
+import { uncheckedGatewayWarning } from '../websockets/unchecked-gateway-warning.js';
 
 export const MODULE_DEFAULTS_LABEL = 'CorsModule.forRoot (module defaults)';
 
@@ -87,6 +88,11 @@ export class CorsPolicyExplorer implements OnModuleInit {
       this.gatewayGate.checkContext(MODULE_DEFAULTS_LABEL),
       report,
     );
+    const unchecked = uncheckedGatewayWarning(
+      discoverGateways(this.discovery.getProviders()),
+      this.gatewayGate.checkContext(MODULE_DEFAULTS_LABEL),
+    );
+    if (unchecked !== undefined) report.warnings.push(unchecked);
     const strict = compileStrict(this.options.strict, report);
     if (report.errors.length > 0) throw new CorsConfigurationError(report.errors);
     for (const warning of new Set(report.warnings.map(formatProblem))) this.logger.warn(warning);
