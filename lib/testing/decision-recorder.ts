@@ -45,7 +45,7 @@ export function recordCorsDecisions(app?: CorsRecordedApp): CorsDecisionRecorder
   const onDecision = Object.assign((decision: CorsDecision) => void decisions.push(decision), {
     [RECORDER]: undefined as CorsDecisionRecorder | undefined,
   });
-  let detach = () => undefined as void;
+  let detach: () => void = () => undefined;
   const recorder: CorsDecisionRecorder = {
     onDecision,
     decisions,
@@ -77,8 +77,8 @@ function attach(app: CorsRecordedApp, recorder: CorsDecisionRecorder): () => voi
 function hubOf(app: CorsRecordedApp): { subscribe(listener: (decision: CorsDecision) => void): () => void } | undefined {
   try {
     // CORS_DECISION_HUB, by its global symbol: the kit does not load the library itself.
-    const get = app.get as (token: symbol, options: { strict: boolean }) => unknown;
-    const hub = get.call(app, Symbol.for('nestjs-cors-policy:decision-hub'), { strict: false }) as { subscribe?: unknown } | undefined;
+    const nest = app as unknown as { get: (token: symbol, options: { strict: boolean }) => unknown };
+    const hub = nest.get(Symbol.for('nestjs-cors-policy:decision-hub'), { strict: false }) as { subscribe?: unknown } | undefined;
     return typeof hub?.subscribe === 'function' ? (hub as ReturnType<typeof hubOf>) : undefined;
   } catch {
     return undefined;
