@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Consumer test: packs the library as npm would publish it, installs the tarball into
 // throwaway apps (NestJS 12 ESM, NestJS 12 CommonJS, NestJS 11 CommonJS under jest, each on
-// Express; NestJS 12 ESM and NestJS 11 CommonJS under jest on Fastify) and runs each app's
-// end-to-end test against it.
+// Express; NestJS 12 ESM and NestJS 11 CommonJS under jest on Fastify; NestJS 12 ESM under jest
+// with the README's recipe on both, freshly resolved) and runs each app's end-to-end test against it.
 //
 //   node scripts/consumers/run.mjs                    # build, pack, all consumers
 //   node scripts/consumers/run.mjs nest12-cjs         # only the named consumers
@@ -14,7 +14,8 @@
 // (nothing built), `npm pack`: the package's `prepare` script must build dist/ by itself.
 //
 // Each consumer is scripts/consumers/<name>/ (package.json, tsconfigs, sources) plus the
-// files of scripts/consumers/shared/ it lists below, copied into its src/. Exit code 1 when
+// files of scripts/consumers/shared/ it lists below, copied into its src/, and the README
+// blocks it lists (marked `<!-- consumers: <file> ... -->` in README.md), written as they are. Exit code 1 when
 // any consumer fails; the output of a failed step is printed.
 import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -37,8 +38,8 @@ const consumers = [
   { name: 'nest12-fastify-esm', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'fastify.app.ts', 'fastify.node-test.ts'] },
   { name: 'nest11-fastify-cjs-jest', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'fastify.app.ts', 'fastify.e2e-spec.ts'] },
   // The README's jest recipe in a NestJS 12 ESM app, dependencies resolved afresh from the registry
-  // (no lockfile, no cache preference): the README's testing block as written, on Express, and
-  // with the one line the README gives for Fastify.
+  // (no lockfile, --prefer-online): its jest.config.js and testing block as written, the block on
+  // Express, and on Fastify with the one line the README gives for it.
   {
     name: 'nest12-jest',
     shared: [],
