@@ -15,6 +15,7 @@ import { refuseFastifyCorsLayer } from './fastify/fastify-cors-layer.js';
 import { installFastifyCorsHook } from './fastify/fastify-cors-hook.js';
 import { installCorsResponseClass } from './fastify/fastify-response-class.js';
 import { CorsGatewayGate } from './websockets/cors-gateway-gate.js';
+import { CORS_DECISION_HUB, CorsDecisionHub } from './decisions/cors-decision-hub.js';
 
 /**
  * Per-route CORS. Import it once in the app module; it installs its own middleware on
@@ -30,8 +31,16 @@ import { CorsGatewayGate } from './websockets/cors-gateway-gate.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [CorsMiddleware, CorsOriginCache, CorsPolicyMap, CorsPolicyExplorer, CorsGatewayGate],
-  exports: [CorsOriginCache, CorsPolicyMap, CORS_POLICY_MODULE_OPTIONS],
+  providers: [
+    CorsMiddleware,
+    CorsOriginCache,
+    CorsPolicyMap,
+    CorsPolicyExplorer,
+    CorsGatewayGate,
+    CorsDecisionHub,
+    { provide: CORS_DECISION_HUB, useExisting: CorsDecisionHub },
+  ],
+  exports: [CorsOriginCache, CorsPolicyMap, CORS_POLICY_MODULE_OPTIONS, CorsDecisionHub, CORS_DECISION_HUB],
 })
 export class CorsModule extends ConfigurableCorsModule implements NestModule {
   private installed = false;

@@ -19,6 +19,7 @@ export type { CorsOriginResolver } from './origins/cors-origin-resolver.interfac
 export type { CorsOriginSource } from './origins/cors-origin-source.interface.js';
 export type { CorsRequest } from './cors-request.interface.js';
 export type { CorsDecision, CorsDecisionHook, CorsDecisionReason } from './decisions/cors-decision.interface.js';
+export { CORS_DECISION_HUB, CorsDecisionHub } from './decisions/cors-decision-hub.js';
 export type {
   CorsDebugOptions,
   CorsModuleOptions,

@@ -317,8 +317,11 @@ onEachPlatform('refused configurations fail app.init() with CorsConfigurationErr
         controller: buildController(undefined, { origin: '*' }),
       });
       expectNamed(error, 'origin', 'OrdersController.update');
-      expect(error.message).toContain('credentials');
-      expect(error.message).toContain('CorsModule.forRoot');
+      expect(error.message).toContain(
+        '@CorsPolicy on OrdersController.update: option "origin": origin \'*\' cannot be used with credentials: true ' +
+          '(credentials declared at CorsModule.forRoot (module defaults)); browsers refuse that answer. ' +
+          "Fix: list the trusted origins instead of '*', or set credentials: false in CorsModule.forRoot (module defaults).",
+      );
     });
 
     it("credentials on the controller, '*' on a handler", async () => {
@@ -344,6 +347,24 @@ onEachPlatform('refused configurations fail app.init() with CorsConfigurationErr
     it("the cors package's default origin ('*') with credentials: true in the module defaults", async () => {
       const error = await initError({ moduleOptions: { credentials: true }, controller: buildController() });
       expectNamed(error, 'origin', 'CorsModule.forRoot');
+      // The module's options, said once, and no route to blame.
+      expect(error.message).toContain(
+        'CorsModule.forRoot (module defaults) (the `cors` package default): option "origin": origin \'*\' cannot be used with credentials: true; ' +
+          "browsers refuse that answer. Fix: list the trusted origins instead of '*', or set credentials: false in CorsModule.forRoot (module defaults).",
+      );
+      expect(error.message).not.toContain('on this route');
+      expect(error.message).not.toContain('declared at CorsModule.forRoot (module defaults))');
+    });
+
+    it("'*' and credentials: true in one @CorsPolicy: the handler named once, the fix there", async () => {
+      const error = await initError({
+        moduleOptions: VALID_DEFAULTS,
+        controller: buildController(undefined, { origin: '*', credentials: true }),
+      });
+      expect(error.message).toContain(
+        '@CorsPolicy on OrdersController.update: option "origin": origin \'*\' cannot be used with credentials: true; browsers refuse that answer. ' +
+          "Fix: list the trusted origins instead of '*', or set credentials: false in @CorsPolicy on OrdersController.update.",
+      );
     });
   });
 

@@ -6,9 +6,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from 'node:http';
 import { Controller, Get, Header, Module, Patch, type INestApplication } from '@nestjs/common';
-import { CorsModule, CorsPolicy } from '../lib/index.js';
+import { Test } from '@nestjs/testing';
+import { CorsDecisionHub, CorsModule, CorsPolicy } from '../lib/index.js';
 import { assertCorsAllowed, assertCorsRefused, createCorsBrowser, recordCorsDecisions } from '../lib/testing/index.js';
-import { APP_KINDS_ON_PLATFORMS, createTestingApp } from './support/apps.js';
+import { APP_KINDS_ON_PLATFORMS, createPlatformFactoryApp, createTestingApp, PLATFORMS, platformName } from './support/apps.js';
 
 const PAGE = 'https://app.example.com';
 
@@ -344,5 +345,150 @@ describe('targets', () => {
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     assertCorsAllowed(await createCorsBrowser(server, { origin: PAGE }).fetch('/x'));
     expect(server.listening).toBe(true);
+  });
+});
+
+describe.each(PLATFORMS)('an app after app.init() alone, no listen() and no ready(), on %s', (platform) => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    // As a user writes it: NestFactory.create and init(); on Fastify, nobody calls getInstance().ready().
+    app = await (await createPlatformFactoryApp(LibraryModule, { logger: false }, platform)).init();
+  });
+  afterAll(() => app.close());
+  afterEach(() => recorder.clear());
+
+  it(`answers the first fetch on ${platformName(platform)}`, async () => {
+    const outcome = await createCorsBrowser(app, { origin: PAGE, timeoutMs: 2_000 }).fetch('/orders', { credentials: 'include' });
+    assertCorsAllowed(outcome, { readable: ['X-Total-Count'] });
+    expect(app.getHttpServer().listening).toBe(false);
+  });
+
+  it('answers a preflight and its request as well', async () => {
+    const outcome = await createCorsBrowser(app, { origin: PAGE, timeoutMs: 2_000 }).fetch('/orders/1', {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    assertCorsAllowed(outcome);
+  });
+});
+
+describe('a server that never answers', () => {
+  const sockets = new Set<import('node:net').Socket>();
+  const silent = createServer(() => undefined); // takes every request, answers none
+  silent.on('connection', (socket) => sockets.add(socket));
+  afterAll(() => {
+    for (const socket of sockets) socket.destroy();
+  });
+
+  it('fails the fetch after timeoutMs with a message that says which request and what to check', async () => {
+    const started = Date.now();
+    const fetching = createCorsBrowser(silent, { origin: PAGE, timeoutMs: 300 }).fetch('/slow?x=1');
+    await expect(fetching).rejects.toThrow(/nestjs-cors-policy\/testing: GET \/slow\?x=1 got no answer within 300 ms/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(silent.listening).toBe(false); // the kit still closes the port it opened
+  });
+
+  it('times out a preflight too, and names it', async () => {
+    const fetching = createCorsBrowser(silent, { origin: PAGE, timeoutMs: 200 }).fetch('/slow', { method: 'DELETE' });
+    await expect(fetching).rejects.toThrow(/OPTIONS \/slow \(the preflight\) got no answer within 200 ms/);
+  });
+
+  it("has a default timeout shorter than jest's 5 s, so that its message is the one a test prints", async () => {
+    const started = Date.now();
+    await expect(createCorsBrowser(silent, { origin: PAGE }).fetch('/slow')).rejects.toThrow(/got no answer within 4000 ms/);
+    expect(Date.now() - started).toBeLessThan(4_900);
+  });
+});
+
+// The app's own module, as users have it: no onDecision, nothing for tests in it.
+@Module({
+  imports: [CorsModule.forRoot({ origin: [PAGE], methods: ['GET', 'PATCH'] })],
+  controllers: [OrdersController],
+})
+class RealAppModule {}
+
+describe.each(APP_KINDS_ON_PLATFORMS)('recordCorsDecisions(app) on an app of the real module, $name', ({ create }) => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    app = await create(RealAppModule);
+  });
+  afterAll(() => app.close());
+
+  it("records the library's decisions, found by the browser of that app", async () => {
+    const decisions = recordCorsDecisions(app);
+    try {
+      const outcome = await createCorsBrowser(app, { origin: 'https://evil.example.net' }).fetch('/orders');
+      assertCorsRefused(outcome, { step: 'response', decisionReason: 'origin not trusted' });
+      const allowed = await createCorsBrowser(app.getHttpServer(), { origin: PAGE }).fetch('/orders/1', { method: 'PATCH' });
+      assertCorsAllowed(allowed);
+      expect(allowed.decisions.map((decision) => [decision.preflight, decision.route])).toEqual([
+        [true, 'OrdersController.update'],
+        [false, 'OrdersController.update'],
+      ]);
+      expect(decisions.decisions).toHaveLength(3);
+    } finally {
+      decisions.detach();
+    }
+  });
+
+  it('records nothing once detached, and the app answers as before', async () => {
+    const decisions = recordCorsDecisions(app);
+    decisions.detach();
+    const outcome = await createCorsBrowser(app, { origin: 'https://evil.example.net' }).fetch('/orders');
+    expect(outcome.allowed).toBe(false);
+    expect(outcome.decisions).toEqual([]);
+    expect(decisions.decisions).toEqual([]);
+  });
+
+  it('keeps the response unchanged when a hub listener throws, and the other listeners get the decision', async () => {
+    const hub = app.get(CorsDecisionHub);
+    const stop = hub.subscribe(() => {
+      throw new Error('listener failed');
+    });
+    const decisions = recordCorsDecisions(app);
+    try {
+      assertCorsAllowed(await createCorsBrowser(app, { origin: PAGE }).fetch('/orders', { credentials: 'include' }));
+      expect(decisions.decisions).toEqual([expect.objectContaining({ allowed: true, route: 'OrdersController.list' })]);
+    } finally {
+      stop();
+      decisions.detach();
+    }
+  });
+});
+
+describe('recordCorsDecisions(app), attach points', () => {
+  it('attaches before app.init(), and hands decisions to the module option onDecision as well', async () => {
+    const own: unknown[] = [];
+    @Module({
+      imports: [CorsModule.forRoot({ origin: [PAGE], onDecision: (decision) => void own.push(decision) })],
+      controllers: [OrdersController],
+    })
+    class WithHookModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [WithHookModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    const decisions = recordCorsDecisions(app);
+    await app.init();
+    try {
+      const outcome = await createCorsBrowser(app, { origin: PAGE, decisions }).fetch('/orders');
+      assertCorsAllowed(outcome);
+      expect(decisions.decisions).toHaveLength(1);
+      expect(own).toEqual(decisions.decisions);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses, with an Error, an app without CorsModule', async () => {
+    @Module({ controllers: [OrdersController] })
+    class NoCorsModule {}
+    const app = (await Test.createTestingModule({ imports: [NoCorsModule] }).compile()).createNestApplication({ logger: false });
+    try {
+      expect(() => recordCorsDecisions(app)).toThrow(
+        /found no CorsDecisionHub in the app: pass a Nest application whose modules import CorsModule/,
+      );
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -69,12 +69,14 @@ export function compilePolicy(
   const wildcard = rules.length === 1 && rules[0] === '*';
   const origins = compileOriginRules(rules, { where: where('origin'), toDynamicCheck, report, problem });
 
+  // The line starts with where `origin` was declared: name where `credentials` was only when that differs.
+  const credentialsAt = where('origin').startsWith(where('credentials')) ? '' : ` (credentials declared at ${where('credentials')})`;
   if (wildcard && credentials) {
     report.errors.push(
       problem(
         'origin',
-        `origin '*' cannot be used with credentials: true (declared at ${where('credentials')}); browsers refuse that answer`,
-        "list the trusted origins instead of '*', or set credentials: false on this route",
+        `origin '*' cannot be used with credentials: true${credentialsAt}; browsers refuse that answer`,
+        `list the trusted origins instead of '*', or set credentials: false in ${where('credentials')}`,
       ),
     );
   }
@@ -82,7 +84,7 @@ export function compilePolicy(
     report.warnings.push(
       problem(
         'origin',
-        `origin: true with credentials: true (declared at ${where('credentials')}) reflects every origin with cookies`,
+        `origin: true with credentials: true${credentialsAt} reflects every origin with cookies`,
         'list the trusted origins, or use a resolver',
       ),
     );

@@ -13,6 +13,7 @@ import type { CorsModuleOptions, CorsPolicyOptions } from '../policy/cors-policy
 import { CorsPolicy } from '../cors-policy.decorator.js';
 import { CorsPolicyMap } from './cors-policy-map.js';
 import { createDecisionReporter, createExplainer } from '../decisions/observability.js';
+import { CorsDecisionHub } from '../decisions/cors-decision-hub.js';
 import { discoverRoutes, readRoutingConfig, sortBySpecificity } from './nest-routes.js';
 import { createDynamicCheckFactory } from '../origins/origin-checks.js';
 import { describeNonOptions, moduleOptionsProblem, notAPolicyProblem } from '../policy/options-kind.js';
@@ -24,6 +25,7 @@ import { compilePathPolicies } from './path-policies.js';
 import { CorsGatewayGate } from '../websockets/cors-gateway-gate.js';
 import { compileGateways } from '../websockets/gateway-policies.js';
 import { discoverGateways } from '../websockets/nest-gateways.js';
+import { uncheckedGatewayWarning } from '../websockets/unchecked-gateway-warning.js';
 
 export const MODULE_DEFAULTS_LABEL = 'CorsModule.forRoot (module defaults)';
 
@@ -45,6 +47,7 @@ export class CorsPolicyExplorer implements OnModuleInit {
     private readonly middleware: CorsMiddleware,
     private readonly policyMap: CorsPolicyMap,
     private readonly gatewayGate: CorsGatewayGate,
+    private readonly decisionHub: CorsDecisionHub,
   ) {}
 
   onModuleInit(): void {
@@ -85,6 +88,11 @@ export class CorsPolicyExplorer implements OnModuleInit {
       this.gatewayGate.checkContext(MODULE_DEFAULTS_LABEL),
       report,
     );
+    const unchecked = uncheckedGatewayWarning(
+      discoverGateways(this.discovery.getProviders()),
+      this.gatewayGate.checkContext(MODULE_DEFAULTS_LABEL),
+    );
+    if (unchecked !== undefined) report.warnings.push(unchecked);
     const strict = compileStrict(this.options.strict, report);
     if (report.errors.length > 0) throw new CorsConfigurationError(report.errors);
     for (const warning of new Set(report.warnings.map(formatProblem))) this.logger.warn(warning);
@@ -93,13 +101,20 @@ export class CorsPolicyExplorer implements OnModuleInit {
     this.policyMap.loadGateways(gateways, this.gatewayGate);
     this.gatewayGate.activate(gateways);
     if (this.options.debug) this.logger.log(`CORS policy map:\n${this.policyMap.toTable()}`);
-    this.middleware.activate({
+    const runtime = {
       table: createRouteTable(this.moduleRef.get(HttpAdapterHost, { strict: false }).httpAdapter, ordered, defaultPolicy, paths),
       versioning: routing.versioning,
       explainer: createExplainer(this.options.debug, this.logger),
       strict,
-      decisions: createDecisionReporter(this.options.onDecision, this.logger),
-    });
+    };
+    // Listeners of the hub (the testing kit's recorder) come and go: the reporter is rebuilt then, never per request.
+    const activate = () =>
+      this.middleware.activate({
+        ...runtime,
+        decisions: createDecisionReporter(this.decisionHub.hookFor(this.options.onDecision), this.logger),
+      });
+    activate();
+    this.decisionHub.watch(activate);
   }
 
   private declareNamedPolicies(report: CompileReport): Map<string, DeclaredPolicy> {

@@ -3,7 +3,11 @@ import type { CorsDecision } from '../decisions/cors-decision.interface.js';
 import { findRecorder, type CorsDecisionRecorder } from './decision-recorder.js';
 import { isForbiddenRequestHeader, needsPreflight, normalizeMethod, unsafeRequestHeaderNames } from './fetch-request-rules.js';
 import { corsCheck, preflightCheck, readableHeaders, variesOnOrigin } from './fetch-response-rules.js';
-import { exchange, serverOf, withAddress, type CorsExchange, type CorsTestTarget } from './http-exchange.js';
+import { exchange, serverOf, withAddress, type CorsExchange, type CorsTestTarget, type ExchangeTarget } from './http-exchange.js';
+import { NO_ANSWER_HINT, readinessOf } from './app-readiness.js';
+
+/** Below jest's default test timeout (5 s), so that a test that gets no answer prints the kit's message. */
+const DEFAULT_TIMEOUT_MS = 4_000;
 
 /** What a page passes to `fetch()`, cross-origin, in `cors` mode. */
 export interface CorsFetchInit {
@@ -62,6 +66,12 @@ export interface CorsBrowserOptions {
   readonly origin: string;
   /** Where the library's decisions are recorded; found in the app's module options when omitted. */
   readonly decisions?: CorsDecisionRecorder;
+  /**
+   * How long each request (the preflight, the actual request) may take to be answered; then
+   * `fetch()` rejects with an `Error` that names the request. A test never hangs.
+   * @defaultValue `4000` (below jest's default test timeout of 5 s)
+   */
+  readonly timeoutMs?: number;
 }
 
 /** A browser page on one origin that calls an app, and judges each answer as the Fetch standard does. */
@@ -85,13 +95,38 @@ export interface CorsBrowser {
 export function createCorsBrowser(target: CorsTestTarget, options: CorsBrowserOptions): CorsBrowser {
   const server = serverOf(target);
   const recorder = options.decisions ?? findRecorder(target);
-  return { fetch: (path, init = {}) => corsFetch(server, recorder, options.origin, path, init) };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!(timeoutMs > 0))
+    throw new Error(`nestjs-cors-policy/testing: timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+  // Fastify apps after app.init() alone are not ready: the kit readies them (the app "listening or not").
+  const ready = readinessOf(target);
+  const settings: FetchSettings = { server, recorder, origin: options.origin, timeoutMs };
+  return {
+    fetch: async (path, init = {}) => {
+      if (ready !== undefined) await withTimeout(ready(), timeoutMs, 'the Fastify instance did not become ready (ready())');
+      return corsFetch(settings, path, init);
+    },
+  };
+}
+
+/** What every fetch of one browser shares. */
+interface FetchSettings {
+  readonly server: Server;
+  readonly recorder: CorsDecisionRecorder | undefined;
+  readonly origin: string;
+  readonly timeoutMs: number;
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`nestjs-cors-policy/testing: ${what} within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 async function corsFetch(
-  server: Server,
-  recorder: CorsDecisionRecorder | undefined,
-  defaultOrigin: string,
+  { server, recorder, origin: defaultOrigin, timeoutMs }: FetchSettings,
   path: string,
   init: CorsFetchInit,
 ): Promise<CorsOutcome> {
@@ -102,6 +137,7 @@ async function corsFetch(
   const unsafeNames = unsafeRequestHeaderNames(headers);
   const headerNames = Object.keys(headers).map((name) => name.toLowerCase());
   return withAddress(server, async (host, port) => {
+    const to = (label: string): ExchangeTarget => ({ host, port, timeoutMs, label, hint: NO_ANSWER_HINT });
     const decisions: CorsDecision[] = [];
     const judge = (step: CorsRefusal['step'], reason: string | undefined, preflight?: CorsExchange, response?: CorsExchange) =>
       outcome(step, reason, preflight, response, credentials, decisions, origin);
@@ -109,14 +145,16 @@ async function corsFetch(
     if (needsPreflight(method, unsafeNames)) {
       const ask: Record<string, string> = { Accept: '*/*', Origin: origin, 'Access-Control-Request-Method': method };
       if (unsafeNames.length > 0) ask['Access-Control-Request-Headers'] = unsafeNames.join(',');
-      preflight = await recorded(recorder, decisions, true, origin, path, () => exchange(host, port, 'OPTIONS', path, ask, undefined));
+      preflight = await recorded(recorder, decisions, true, origin, path, () =>
+        exchange(to(' (the preflight)'), 'OPTIONS', path, ask, undefined),
+      );
       const refused = preflightCheck(preflight.status, preflight.headers, { origin, method, headerNames, unsafeNames, credentials });
       if (refused !== undefined) return judge('preflight', refused, preflight);
     }
     const sent: Record<string, string> = { ...headers, Origin: origin };
     if (!headerNames.includes('accept')) sent.Accept = '*/*';
     if (credentials && init.cookie !== undefined) sent.Cookie = init.cookie;
-    const response = await recorded(recorder, decisions, false, origin, path, () => exchange(host, port, method, path, sent, init.body));
+    const response = await recorded(recorder, decisions, false, origin, path, () => exchange(to(''), method, path, sent, init.body));
     return judge('response', corsCheck(response.headers, origin, credentials), preflight, response);
   });
 }

@@ -68,10 +68,22 @@ function listen(server: Server): Promise<void> {
   });
 }
 
-/** Sends one request with node:http (which, unlike fetch, lets a test set `Origin`). */
+/** Where and how one request goes: `timeoutMs` bounds the whole exchange, `label` names it in the timeout's message. */
+export interface ExchangeTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly timeoutMs: number;
+  readonly label: string;
+  readonly hint: string;
+}
+
+/**
+ * Sends one request with node:http (which, unlike fetch, lets a test set `Origin`). An answer
+ * that has not ended within `timeoutMs` rejects with an `Error` naming the request: a test
+ * never hangs on an app that does not answer.
+ */
 export function exchange(
-  host: string,
-  port: number,
+  { host, port, timeoutMs, label, hint }: ExchangeTarget,
   method: string,
   path: string,
   headers: Readonly<Record<string, string>>,
@@ -79,7 +91,8 @@ export function exchange(
 ): Promise<CorsExchange> {
   const sent: Record<string, string> = { ...headers };
   if (body !== undefined) sent['Content-Length'] = String(Buffer.byteLength(body));
-  return new Promise((resolve, reject) => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return new Promise<CorsExchange>((resolve, reject) => {
     const req = httpRequest({ host, port, method, path, headers: sent, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -95,9 +108,14 @@ export function exchange(
         });
       });
     });
+    // Destroying the request makes it emit 'error' too: the promise has been rejected by then.
+    timer = setTimeout(() => {
+      reject(new Error(`nestjs-cors-policy/testing: ${method} ${path}${label} got no answer within ${timeoutMs} ms; ${hint}`));
+      req.destroy();
+    }, timeoutMs);
     req.on('error', reject);
     req.end(body);
-  });
+  }).finally(() => clearTimeout(timer));
 }
 
 /** Fetch "get": every value of a field, in order, joined with `, ` (so two `Access-Control-Allow-Origin` never match an origin). */

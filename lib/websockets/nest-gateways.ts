@@ -4,7 +4,7 @@
  * pinned by test/websockets.e2e-spec.ts against the real decorator.
  */
 const GATEWAY_METADATA = 'websockets:is_gateway';
-const GATEWAY_OPTIONS = 'websockets:gateway_options';
+export const GATEWAY_OPTIONS = 'websockets:gateway_options';
 const PORT_METADATA = 'port';
 
 /** One `@WebSocketGateway()` class with the options that place its server. */

@@ -1,19 +1,24 @@
 #!/usr/bin/env node
 // Consumer test: packs the library as npm would publish it, installs the tarball into
 // throwaway apps (NestJS 12 ESM, NestJS 12 CommonJS, NestJS 11 CommonJS under jest, each on
-// Express; NestJS 12 ESM and NestJS 11 CommonJS under jest on Fastify) and runs each app's
-// end-to-end test against it.
+// Express; NestJS 12 ESM and NestJS 11 CommonJS under jest on Fastify; NestJS 12 ESM under jest
+// with the README's recipe on both, freshly resolved) and runs each app's end-to-end test against it.
 //
 //   node scripts/consumers/run.mjs                    # build, pack, all consumers
 //   node scripts/consumers/run.mjs nest12-cjs         # only the named consumers
 //   CONSUMERS_SKIP_BUILD=1 node scripts/consumers/run.mjs   # use the dist/ already built
 //   CONSUMERS_KEEP=1 node scripts/consumers/run.mjs   # keep the temporary apps to debug them
+//   node scripts/consumers/run.mjs clean-clone        # only the clean-clone packing check
+//
+// First, the clean-clone check: `git clone` of this repository's HEAD, `npm ci --ignore-scripts`
+// (nothing built), `npm pack`: the package's `prepare` script must build dist/ by itself.
 //
 // Each consumer is scripts/consumers/<name>/ (package.json, tsconfigs, sources) plus the
-// files of scripts/consumers/shared/ it lists below, copied into its src/. Exit code 1 when
+// files of scripts/consumers/shared/ it lists below, copied into its src/, and the README
+// blocks it lists (marked `<!-- consumers: <file> ... -->` in README.md), written as they are. Exit code 1 when
 // any consumer fails; the output of a failed step is printed.
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +37,56 @@ const consumers = [
   // shared cases run on a FastifyAdapter app, then those of fastify.app.ts.
   { name: 'nest12-fastify-esm', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'fastify.app.ts', 'fastify.node-test.ts'] },
   { name: 'nest11-fastify-cjs-jest', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'fastify.app.ts', 'fastify.e2e-spec.ts'] },
+  // The README's jest recipe in a NestJS 12 ESM app, dependencies resolved afresh from the registry
+  // (no lockfile, --prefer-online): its jest.config.js and testing block as written, the block on
+  // Express, and on Fastify with the one line the README gives for it.
+  {
+    name: 'nest12-jest',
+    shared: [],
+    fresh: true,
+    readme: {
+      'jest.config.js': ['jest.config.js', (code) => code],
+      'src/orders.e2e-spec.ts': ['src/orders.e2e-spec.ts', (code) => code],
+      'src/orders.fastify.e2e-spec.ts': ['src/orders.e2e-spec.ts', onFastify],
+    },
+  },
+];
+
+/** The README's code block after `<!-- consumers: <file>`: what a consumer runs as written. */
+function readmeBlock(readme, file) {
+  const marker = readme.indexOf(`<!-- consumers: ${file} `);
+  const start = marker === -1 ? -1 : readme.indexOf('```', marker);
+  const body = start === -1 ? -1 : readme.indexOf('\n', start) + 1;
+  const end = start === -1 ? -1 : readme.indexOf('\n```\n', body);
+  if (end === -1) throw new Error(`README.md has no \`<!-- consumers: ${file}\` block`);
+  return readme.slice(body, end + 1);
+}
+
+/** The README's jest block on Fastify: the app created as the README says under it. */
+function onFastify(code) {
+  const express = 'moduleRef.createNestApplication()';
+  if (!code.includes(express)) throw new Error(`the README's jest block no longer creates its app with ${express}`);
+  return (
+    "import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';\n" +
+    code.replace(express, 'moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter())')
+  );
+}
+
+/** Not a consumer: the packing check of a fresh clone, run first (selectable by this name). */
+const CLEAN_CLONE = 'clean-clone';
+
+/** What the tarball must hold, whoever packed it. */
+const REQUIRED_FILES = [
+  'package.json',
+  'dist/index.js',
+  'dist/index.d.ts',
+  'dist/cjs/index.js',
+  'dist/cjs/index.d.ts',
+  'dist/cjs/package.json',
+  'dist/testing/index.js',
+  'dist/testing/index.d.ts',
+  'dist/cjs/testing/index.js',
+  'dist/cjs/testing/index.d.ts',
 ];
 
 const INSTALL_TIMEOUT_MS = 5 * 60_000;
@@ -82,16 +137,65 @@ function printFailure(title, result) {
   console.error(`----- end of ${title} -----\n`);
 }
 
+/** `npm pack --json` in `dir`; returns the tarball's path, or undefined after printing why not. */
+async function pack(dir, destination, label, extraArgs = []) {
+  const packing = await run('npm', ['pack', '--json', '--pack-destination', destination, ...extraArgs], dir, TEST_TIMEOUT_MS);
+  if (!packing.ok) {
+    printFailure(label, packing);
+    return undefined;
+  }
+  // npm pack --json prints a JSON array on stdout; lifecycle scripts' output, if any, precedes it.
+  const packed = JSON.parse(packing.stdout.slice(packing.stdout.indexOf('\n[') + 1 || 0))[0];
+  const files = new Set(packed.files.map((f) => f.path));
+  const missing = REQUIRED_FILES.filter((f) => !files.has(f));
+  console.log(
+    `[consumers] ${label.padEnd(16)} ${seconds(packing.ms)}  ${packed.filename}, ${packed.entryCount} files, ${(packed.size / 1024).toFixed(0)} kB`,
+  );
+  if (missing.length > 0) {
+    console.error(`[consumers] the tarball of ${label} lacks ${missing.join(', ')}`);
+    return undefined;
+  }
+  return join(destination, packed.filename);
+}
+
+/** A fresh clone of HEAD, its dependencies installed without running any script, packed: dist/ must be in it. */
+async function packCleanClone(workRoot) {
+  const clone = join(workRoot, 'clean-clone');
+  const steps = [
+    ['git clone', 'git', ['clone', '--quiet', root, clone], workRoot],
+    ['npm ci', 'npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], clone],
+  ];
+  for (const [label, command, args, cwd] of steps) {
+    const result = await run(command, args, cwd, INSTALL_TIMEOUT_MS);
+    if (!result.ok) {
+      printFailure(`clean clone: ${label}`, result);
+      return false;
+    }
+    console.log(`[consumers] clean clone: ${label.padEnd(9)} ${seconds(result.ms)}`);
+  }
+  const tarball = await pack(clone, workRoot, 'clean-clone pack');
+  await rm(clone, { recursive: true, force: true });
+  return tarball !== undefined;
+}
+
 async function runConsumer(consumer, tarball, workRoot) {
   const dir = join(workRoot, consumer.name);
   await cp(join(here, consumer.name), dir, { recursive: true });
   await mkdir(join(dir, 'src'), { recursive: true });
   for (const file of consumer.shared) await cp(join(here, 'shared', file), join(dir, 'src', file));
+  if (consumer.readme !== undefined) {
+    const readme = await readFile(join(root, 'README.md'), 'utf8');
+    for (const [file, [block, adapt]] of Object.entries(consumer.readme)) {
+      await writeFile(join(dir, file), adapt(readmeBlock(readme, block)));
+    }
+  }
 
   const steps = [];
+  // A fresh consumer asks the registry for the newest matching versions instead of npm's cache.
+  const cachePreference = consumer.fresh ? '--prefer-online' : '--prefer-offline';
   const install = await run(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball],
+    ['install', '--no-audit', '--no-fund', cachePreference, '--loglevel=error', tarball],
     dir,
     INSTALL_TIMEOUT_MS,
   );
@@ -108,16 +212,19 @@ async function runConsumer(consumer, tarball, workRoot) {
 
 async function main() {
   const wanted = process.argv.slice(2);
-  const unknown = wanted.filter((name) => !consumers.some((c) => c.name === name));
+  const unknown = wanted.filter((name) => name !== CLEAN_CLONE && !consumers.some((c) => c.name === name));
   if (unknown.length > 0) {
-    console.error(`[consumers] unknown consumer(s): ${unknown.join(', ')}; known: ${consumers.map((c) => c.name).join(', ')}`);
+    console.error(
+      `[consumers] unknown consumer(s): ${unknown.join(', ')}; known: ${[CLEAN_CLONE, ...consumers.map((c) => c.name)].join(', ')}`,
+    );
     process.exit(2);
   }
   const selected = wanted.length > 0 ? consumers.filter((c) => wanted.includes(c.name)) : consumers;
+  const cleanClone = wanted.length === 0 || wanted.includes(CLEAN_CLONE);
   const started = Date.now();
-  console.log(`[consumers] node ${process.version}, ${selected.map((c) => c.name).join(', ')}`);
+  console.log(`[consumers] node ${process.version}, ${[...(cleanClone ? [CLEAN_CLONE] : []), ...selected.map((c) => c.name)].join(', ')}`);
 
-  if (!skipBuild) {
+  if (!skipBuild && selected.length > 0) {
     const build = await run('npm', ['run', 'build'], root, TEST_TIMEOUT_MS);
     if (!build.ok) {
       printFailure('npm run build', build);
@@ -129,35 +236,15 @@ async function main() {
   const workRoot = await mkdtemp(join(tmpdir(), 'nestjs-cors-policy-consumers-'));
   let exitCode = 1;
   try {
-    const pack = await run('npm', ['pack', '--json', '--pack-destination', workRoot], root, TEST_TIMEOUT_MS);
-    if (!pack.ok) {
-      printFailure('npm pack', pack);
+    if (cleanClone && !(await packCleanClone(workRoot))) return;
+    if (selected.length === 0) {
+      console.log(`[consumers] PASS ${CLEAN_CLONE}: npm pack built dist/ by itself`);
+      exitCode = 0;
       return;
     }
-    // npm pack --json prints a JSON array on stdout; lifecycle scripts' output, if any, precedes it.
-    const packed = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('\n[') + 1 || 0))[0];
-    const tarball = join(workRoot, packed.filename);
-    const files = new Set(packed.files.map((f) => f.path));
-    const required = [
-      'package.json',
-      'dist/index.js',
-      'dist/index.d.ts',
-      'dist/cjs/index.js',
-      'dist/cjs/index.d.ts',
-      'dist/cjs/package.json',
-      'dist/testing/index.js',
-      'dist/testing/index.d.ts',
-      'dist/cjs/testing/index.js',
-      'dist/cjs/testing/index.d.ts',
-    ];
-    const missing = required.filter((f) => !files.has(f));
-    console.log(
-      `[consumers] pack             ${seconds(pack.ms)}  ${packed.filename}, ${packed.entryCount} files, ${(packed.size / 1024).toFixed(0)} kB`,
-    );
-    if (missing.length > 0) {
-      console.error(`[consumers] the tarball lacks ${missing.join(', ')}`);
-      return;
-    }
+    // dist/ was just built (or CONSUMERS_SKIP_BUILD=1 says it is): no second build by `prepare`.
+    const tarball = await pack(root, workRoot, 'pack', ['--ignore-scripts']);
+    if (tarball === undefined) return;
 
     const results = [];
     for (const consumer of selected) {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
 /**
- * `nest-cli.json` describes the sample, so that `npx nest start` runs what `npm start` runs:
+ * `nest-cli.json` describes the sample, so that `npx @nestjs/cli start` runs what `npm start` runs:
  * its files must exist, and the file the CLI starts must be the one `npm start` starts.
  */
 const root = resolve(import.meta.dirname, '../..');
