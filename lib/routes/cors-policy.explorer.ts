@@ -4,7 +4,7 @@ import { DiscoveryService, HttpAdapterHost, MetadataScanner, ModuleRef, Reflecto
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { CorsConfigurationError, formatProblem } from '../policy/cors-configuration.error.js';
 import { CORS_LOGGER_CONTEXT, CORS_POLICY_MODULE_OPTIONS, DEFAULT_RESOLVER_TIMEOUT_MS } from '../cors.constants.js';
-import { DEFAULT_RESOLVER_MAX_IN_FLIGHT } from '../cors.constants.js';
+import { DEFAULT_RESOLVER_MAX_IN_FLIGHT, DEFAULT_RESOLVER_MAX_QUEUED } from '../cors.constants.js';
 import { CorsMiddleware, type StrictRuntime } from '../cors.middleware.js';
 import { parseOriginRuleString } from '../origins/serialized-origin.js';
 import { CorsModuleShape, CorsPolicyShape, checkShape } from '../policy/cors-options.schema.js';
@@ -57,7 +57,10 @@ export class CorsPolicyExplorer implements OnModuleInit {
       this.cache,
       this.options.resolverTimeoutMs ?? DEFAULT_RESOLVER_TIMEOUT_MS,
       this.logger,
-      this.options.resolverMaxInFlight ?? DEFAULT_RESOLVER_MAX_IN_FLIGHT,
+      {
+        maxInFlight: this.options.resolverMaxInFlight ?? DEFAULT_RESOLVER_MAX_IN_FLIGHT,
+        maxQueued: this.options.resolverMaxQueued ?? DEFAULT_RESOLVER_MAX_QUEUED,
+      },
     );
     report.errors.push(...checkShape(CorsModuleShape, this.options, MODULE_DEFAULTS_LABEL));
     const named = this.declareNamedPolicies(report);
