@@ -177,7 +177,10 @@ function compileStrict(strict: CorsModuleOptions['strict'], report: CompileRepor
   return { appOrigins };
 }
 
-/** Compiles each distinct (controller, handler) combination once, so routes share policy objects. */
+/**
+ * Compiles each distinct (controller, handler) declaration once, so the routes of one
+ * declaration share one policy object; two declarations never do, whatever their argument.
+ */
 function memoizedCompiler(
   defaults: MergedPolicy,
   named: ReadonlyMap<string, DeclaredPolicy>,
@@ -185,6 +188,7 @@ function memoizedCompiler(
   report: CompileReport,
 ) {
   const compiled = new Map<unknown, Map<unknown, CompiledPolicy>>();
+  const memoKey = declarationKeys();
   return (controller: PolicyLevel, handler: PolicyLevel): CompiledPolicy => {
     // Handlers without a decorator share their controller's policy (and the defaults, their module's).
     const handlerKey = memoKey(handler);
@@ -205,13 +209,21 @@ function memoizedCompiler(
 const NO_DECORATOR = Symbol('no @CorsPolicy');
 
 /**
- * What a compiled policy is shared by. An options object is its decorator's own; a name or
- * `false` is written on many classes, and the policy names where it was declared (debug lines,
- * decisions), so those are shared only by the same declaration.
+ * What a compiled policy is shared by: one declaration (where, and what). The policy names
+ * where it was declared (`describedAs`: debug lines, decisions, the policy map), and a name,
+ * `false` or one options object is written on many classes, handlers and gateways; so the key
+ * is never the argument alone. The argument stays in it because two classes may share a name.
  */
-function memoKey(level: PolicyLevel): unknown {
-  if (level.argument === undefined) return NO_DECORATOR;
-  return typeof level.argument === 'object' ? level.argument : `${level.declaredAt}\u0000${String(level.argument)}`;
+function declarationKeys(): (level: PolicyLevel) => unknown {
+  const objectIds = new Map<object, number>();
+  return (level) => {
+    const { argument, declaredAt } = level;
+    if (argument === undefined) return NO_DECORATOR;
+    if (typeof argument !== 'object') return `${declaredAt}\u0000${JSON.stringify(argument)}`;
+    let id = objectIds.get(argument);
+    if (id === undefined) objectIds.set(argument, (id = objectIds.size));
+    return `${declaredAt}\u0000#${id}`;
+  };
 }
 
 function compileHosts(host: string | RegExp | Array<string | RegExp>): RegExp[] {
