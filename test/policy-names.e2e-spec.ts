@@ -127,7 +127,11 @@ describeOnPlatforms('the declaration a shared policy is named by', () => {
   });
 
   it('HTTP: the policy map names where each route switched CORS off', () => {
-    const disabledBy = (handler: string) => app.get(CorsPolicyMap).list().find((entry) => entry.handler === handler)?.disabledBy;
+    const disabledBy = (handler: string) =>
+      app
+        .get(CorsPolicyMap)
+        .list()
+        .find((entry) => entry.handler === handler)?.disabledBy;
     expect(disabledBy('OffAController.read')).toBe('@CorsPolicy on OffAController');
     expect(disabledBy('OffBController.read')).toBe('@CorsPolicy on OffBController');
   });

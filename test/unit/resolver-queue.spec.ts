@@ -73,8 +73,11 @@ describe('the resolver queue', () => {
     const subject = cache(1, 10);
     const resolver = manualResolver();
     void subject.lookup(RESOLVER, 'https://a.example.com', resolver.ask('https://a.example.com'));
-    const waiting = Array.from({ length: 5 }, () =>
-      subject.peek(RESOLVER, 'https://b.example.com') ?? subject.lookup(RESOLVER, 'https://b.example.com', resolver.ask('https://b.example.com')),
+    const waiting = Array.from(
+      { length: 5 },
+      () =>
+        subject.peek(RESOLVER, 'https://b.example.com') ??
+        subject.lookup(RESOLVER, 'https://b.example.com', resolver.ask('https://b.example.com')),
     );
     expect(subject.queued(RESOLVER)).toBe(1);
     resolver.settle.get('https://a.example.com')!(false);
