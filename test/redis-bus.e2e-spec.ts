@@ -172,7 +172,11 @@ function runSuite(redis: TestRedisServer): void {
       const downBefore = logger.about('Redis channel cors-origins is down').length;
       const backBefore = logger.about('Redis channel cors-origins is back after').length;
       await redis.stop();
-      await within(RECONNECT_MS, 'both instances saw the connection drop', () => logger.about('cors-origins is down').length >= downBefore + 2);
+      await within(
+        RECONNECT_MS,
+        'both instances saw the connection drop',
+        () => logger.about('cors-origins is down').length >= downBefore + 2,
+      );
       // Down long enough for reconnection attempts to fail.
       await wait(500);
       // Changed while the bus is down: this message is lost (nobody could receive it).
@@ -200,7 +204,11 @@ function runSuite(redis: TestRedisServer): void {
         const subscribedBefore = logger.about('every cached CORS answer was dropped').length;
         await redis.start();
         // The two running instances ("is back") and the late one ("is connected").
-        await within(RECONNECT_MS, 'every instance subscribed', () => logger.about('every cached CORS answer was dropped').length >= subscribedBefore + 3);
+        await within(
+          RECONNECT_MS,
+          'every instance subscribed',
+          () => logger.about('every cached CORS answer was dropped').length >= subscribedBefore + 3,
+        );
         await change(first, joined, true);
         await within(PROPAGATION_MS, `${joined} allowed on the late instance`, () => allowedOn(late, joined));
         // ioredis prints "[ioredis] Unhandled error event" for each failed attempt unless 'error' is listened to.
@@ -218,7 +226,13 @@ function runSuite(redis: TestRedisServer): void {
       const marker = `https://marker-${platform}.example.org`;
       expect(await allowedOn(second, marker)).toBe(false);
       const ignoredBefore = logger.about('ignored a message').length;
-      for (const payload of ['*', 'https://partner.example.com/', 'null', `https://${'a'.repeat(3_000)}.example`, 'https://evil.example\r\nX-Injected: 1']) {
+      for (const payload of [
+        '*',
+        'https://partner.example.com/',
+        'null',
+        `https://${'a'.repeat(3_000)}.example`,
+        'https://evil.example\r\nX-Injected: 1',
+      ]) {
         await publisher.publish(CHANNEL, payload);
       }
       // Pub/sub keeps the order of one publisher's messages: once the marker is invalidated, the others were handled.

@@ -53,7 +53,12 @@ export interface CorsCacheInvalidatorOptions {
  *     this.redis.on('close', () => bus.onDisconnected('connection closed'));
  *     this.redis.on('error', (error) => bus.onDisconnected(error));
  *     // 'ready' follows every (re)connection; the subscription is active once SUBSCRIBE answers.
- *     this.redis.on('ready', () => this.redis.subscribe('cors-origins').then(() => bus.onSubscribed(), (e) => bus.onDisconnected(e)));
+ *     this.redis.on('ready', () =>
+ *       this.redis.subscribe('cors-origins').then(
+ *         () => bus.onSubscribed(),
+ *         (e) => bus.onDisconnected(e),
+ *       ),
+ *     );
  *     // Not awaited: with Redis down the app still starts (answers bounded by the TTL), and ioredis keeps retrying.
  *     this.redis.connect().catch((error) => bus.onDisconnected(error));
  *   }

@@ -53,7 +53,7 @@ export class LookupSlots {
             resolve(call(release));
           } catch (error) {
             release();
-            reject(error as Error);
+            reject(error instanceof Error ? error : new Error(String(error)));
           }
         },
         timer: setTimeout(() => {
