@@ -4,12 +4,13 @@
  * lines and the policy map, by the declaration each route or gateway has, never by the first one.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { Controller, Get, Module, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
+import { Controller, Get, Module, type INestApplication, type Type } from '@nestjs/common';
 import { WebSocketGateway } from '@nestjs/websockets';
 import request from 'supertest';
 import { CorsModule, CorsPolicy, CorsPolicyMap, type CorsDecision, type CorsPolicyOptions } from '../lib/index.js';
 import { CorsIoAdapter } from '../lib/websockets/socket-io.js';
 import { createPlatformFactoryApp, describeOnPlatforms } from './support/apps.js';
+import { RecordingLogger } from './support/recording-logger.js';
 import { connectIo } from './support/socket-clients.js';
 
 const PARTNER = 'https://partner.example.com';
@@ -18,16 +19,6 @@ const EVIL = 'https://evil.example';
 const OTHER = 'https://other.example.com';
 /** One options object, written on several classes and handlers (a shared constant, as apps do). */
 const SHARED_OPTIONS: CorsPolicyOptions = { origin: [PARTNER] };
-
-/** Keeps the warnings (the `debug` explanations) the app logs. */
-class RecordingLogger implements LoggerService {
-  readonly warnings: string[] = [];
-  log(): void {}
-  error(): void {}
-  warn(message: unknown): void {
-    this.warnings.push(String(message));
-  }
-}
 
 function controller(path: string, name: string, argument: Parameters<typeof CorsPolicy>[0]): Type {
   @Controller(path)

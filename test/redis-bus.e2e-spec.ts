@@ -6,11 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { Controller, Get, Injectable, Module, type INestApplication, type LoggerService } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, type INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { CorsModule, CorsOriginCache, CorsPolicy, type CorsOriginResolver } from '../lib/index.js';
 import { createPlatformFactoryApp, describeOnPlatforms, whenReady } from './support/apps.js';
+import { RecordingLogger } from './support/recording-logger.js';
 import { OriginChanges } from './support/redis-origin-changes.js';
 import { startTestRedisServer, type TestRedisServer } from './support/redis-server.js';
 
@@ -49,23 +50,6 @@ class OrdersController {
   providers: [DirectoryResolver, OriginChanges],
 })
 class InstanceModule {}
-
-/** One logger for both instances (Nest's Logger is process-wide): the bus's lines. */
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  log(message: unknown): void {
-    this.lines.push(String(message));
-  }
-  error(message: unknown): void {
-    this.lines.push(String(message));
-  }
-  warn(message: unknown): void {
-    this.lines.push(String(message));
-  }
-  about(text: string): string[] {
-    return this.lines.filter((line) => line.includes(text));
-  }
-}
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -142,7 +126,7 @@ function runSuite(redis: TestRedisServer): void {
   }
 
   describeOnPlatforms('the Redis bus on a real redis-server, two instances', (platform) => {
-    const logger = new CapturingLogger();
+    const logger = new RecordingLogger();
     let first: INestApplication;
     let second: INestApplication;
     beforeAll(async () => {
