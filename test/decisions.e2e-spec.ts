@@ -243,9 +243,9 @@ describe.each(APP_KINDS_ON_PLATFORMS)('onDecision on $name', ({ create }) => {
     expect(decisions).toEqual([1, 2, 3].map(() => expect.objectContaining({ allowed: false, reason: 'resolver failed' })));
   });
 
-  it('reports an origin refused for want of a free lookup slot as resolver busy', async () => {
+  it('reports an origin refused for want of a free lookup slot (no queue) as resolver busy', async () => {
     SlowResolver.release = undefined;
-    const { server, decisions } = await start({ origin: [SlowResolver], resolverMaxInFlight: 1 });
+    const { server, decisions } = await start({ origin: [SlowResolver], resolverMaxInFlight: 1, resolverMaxQueued: 0 });
     const first = request(server)
       .get('/nowhere')
       .set('Origin', 'https://first.example.com')

@@ -6,6 +6,7 @@ import {
   CorsModule,
   CorsOriginCache,
   CorsPolicy,
+  type CorsDecision,
   type CorsModuleOptions,
   type CorsOriginResolver,
   type CorsOriginSource,
@@ -140,12 +141,12 @@ afterEach(() => {
   errors.mockRestore();
 });
 
-describeOnPlatforms('resolverMaxInFlight', () => {
+describeOnPlatforms('resolverMaxInFlight with resolverMaxQueued: 0 (no queue: refused at once beyond the bound)', () => {
   let running: FloodApp;
   afterEach(() => running.app.close());
 
   it('4,000 new origins, 200 at a time, 20 ms lookups, resolverMaxInFlight 8: never more than 8 lookups in flight, no 5xx', async () => {
-    running = await startApp({ resolverMaxInFlight: 8 });
+    running = await startApp({ resolverMaxInFlight: 8, resolverMaxQueued: 0 });
     const responses = await flood(`${running.url}/resolved`, madeUpOrigins(4_000), 200);
     expect(responses).toHaveLength(4_000);
     expect(responses.filter((response) => response.status !== 200)).toEqual([]);
@@ -157,14 +158,14 @@ describeOnPlatforms('resolverMaxInFlight', () => {
   }, 60_000);
 
   it('logs the refusals for a busy resolver once per burst, not once per request', async () => {
-    running = await startApp({ resolverMaxInFlight: 8 });
+    running = await startApp({ resolverMaxInFlight: 8, resolverMaxQueued: 0 });
     await flood(`${running.url}/resolved`, madeUpOrigins(1_000), 200);
     const busy = lines(warnings, 'lookups in flight (resolverMaxInFlight)');
     expect(busy).toHaveLength(1);
     expect(busy[0]).toContain('SlowResolver');
   }, 60_000);
 
-  it('holds the default bound (32) without configuration', async () => {
+  it('holds the default bound (32) with the default queue', async () => {
     running = await startApp({});
     const responses = await flood(`${running.url}/resolved`, madeUpOrigins(1_000), 200);
     expect(responses.filter((response) => response.status >= 500)).toEqual([]);
@@ -172,7 +173,7 @@ describeOnPlatforms('resolverMaxInFlight', () => {
   }, 60_000);
 
   it('does not cache a busy refusal: the origin is asked once a slot is free', async () => {
-    running = await startApp({ resolverMaxInFlight: 1 });
+    running = await startApp({ resolverMaxInFlight: 1, resolverMaxQueued: 0 });
     SlowResolver.delayMs = 200;
     running.resolver.trusted.add('https://late.example.com');
     const first = request(running.app.getHttpServer()).get('/resolved').set('Origin', 'https://slow.example.com');
@@ -199,7 +200,7 @@ describeOnPlatforms('resolverMaxInFlight', () => {
   });
 
   it('explains "resolver busy" with debug on', async () => {
-    running = await startApp({ resolverMaxInFlight: 1, debug: true });
+    running = await startApp({ resolverMaxInFlight: 1, resolverMaxQueued: 0, debug: true });
     SlowResolver.delayMs = 200;
     const server = running.app.getHttpServer();
     const first = request(server)
@@ -247,6 +248,117 @@ describeOnPlatforms('resolverMaxInFlight', () => {
   });
 });
 
+/** The most lookups seen waiting at once, sampled every millisecond until `stop()`. */
+function sampleQueue(cache: CorsOriginCache): { stop: () => number } {
+  let most = 0;
+  const timer = setInterval(() => (most = Math.max(most, cache.queued(SlowResolver))), 1);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return most;
+    },
+  };
+}
+
+const trustedOrigins = (count: number) => Array.from({ length: count }, (_, index) => `https://partner-${index}.example.com`);
+
+describeOnPlatforms('resolverMaxQueued (issue 26: honest bursts are never refused)', () => {
+  let running: FloodApp;
+  afterEach(() => running.app.close());
+
+  it('a cold burst: 10,000 requests from 100 trusted origins, 64 at a time, default bounds: all allowed, 100 lookups, at most 32 in flight', async () => {
+    const decisions: CorsDecision[] = [];
+    running = await startApp({ onDecision: (decision) => void decisions.push(decision) });
+    const origins = trustedOrigins(100);
+    for (const origin of origins) running.resolver.trusted.add(origin);
+    const queue = sampleQueue(running.cache);
+    const responses = await flood(
+      `${running.url}/resolved`,
+      Array.from({ length: 10_000 }, (_, index) => origins[index % 100]),
+      64,
+    );
+    expect(queue.stop()).toBeGreaterThan(0); // the burst did queue: 64 distinct origins for 32 slots
+    expect(responses).toHaveLength(10_000);
+    expect(responses.filter((response) => response.status !== 200 || response.allowOrigin !== response.origin)).toEqual([]);
+    expect(decisions.filter((decision) => !decision.allowed)).toEqual([]);
+    expect(running.resolver.calls.size).toBe(100);
+    expect(running.resolver.totalCalls).toBe(100);
+    expect(running.resolver.maxInFlight).toBeLessThanOrEqual(32);
+    expect(lines(warnings, 'resolverMaxInFlight')).toEqual([]);
+  }, 60_000);
+
+  it('the same burst with resolverMaxQueued: 0 refuses some trusted origins as busy (the behaviour the queue fixes)', async () => {
+    const decisions: CorsDecision[] = [];
+    running = await startApp({ resolverMaxQueued: 0, onDecision: (decision) => void decisions.push(decision) });
+    const origins = trustedOrigins(100);
+    for (const origin of origins) running.resolver.trusted.add(origin);
+    await flood(
+      `${running.url}/resolved`,
+      Array.from({ length: 10_000 }, (_, index) => origins[index % 100]),
+      64,
+    );
+    const busy = decisions.filter((decision) => decision.reason === 'resolver busy');
+    expect(busy.length).toBeGreaterThan(0);
+    expect(busy.every((decision) => origins.includes(decision.origin))).toBe(true);
+    expect(running.resolver.maxInFlight).toBe(32);
+  }, 60_000);
+
+  it('a 4,000-origin flood, 200 at a time, resolverMaxInFlight 8, resolverMaxQueued 64: both bounds hold, no 5xx, a cached partner never refused, one log line', async () => {
+    const decisions: CorsDecision[] = [];
+    running = await startApp({
+      resolverMaxInFlight: 8,
+      resolverMaxQueued: 64,
+      resolverCache: { maxEntries: 1_000 },
+      onDecision: (decision) => void decisions.push(decision),
+    });
+    const { url, resolver, cache } = running;
+    expect((await flood(`${url}/resolved`, [TRUSTED], 1))[0].allowOrigin).toBe(TRUSTED);
+    const queue = sampleQueue(cache);
+    const partner = poll(`${url}/resolved`, TRUSTED, 10);
+    const responses = await flood(`${url}/resolved`, madeUpOrigins(4_000), 200);
+    const partnerResponses = await partner.stop();
+    const mostQueued = queue.stop();
+
+    expect(responses).toHaveLength(4_000);
+    expect(responses.filter((response) => response.status !== 200)).toEqual([]);
+    expect(responses.filter((response) => response.allowOrigin !== undefined)).toEqual([]);
+    expect(resolver.maxInFlight).toBe(8);
+    expect(mostQueued).toBeGreaterThan(0);
+    expect(mostQueued).toBeLessThanOrEqual(64);
+    // The queue was full at times: those were refused unasked.
+    expect(decisions.some((decision) => decision.reason === 'resolver busy')).toBe(true);
+    expect(resolver.totalCalls).toBeLessThan(4_001);
+    expect(partnerResponses.length).toBeGreaterThan(5);
+    expect(partnerResponses.filter((response) => response.allowOrigin !== TRUSTED)).toEqual([]);
+    expect(resolver.calls.get(TRUSTED)).toBe(1);
+    const busy = lines(warnings, 'lookups in flight (resolverMaxInFlight)');
+    expect(busy).toHaveLength(1);
+    expect(busy[0]).toContain('resolverMaxQueued');
+    expect(cache.inFlight(SlowResolver)).toBe(0);
+    expect(cache.queued(SlowResolver)).toBe(0);
+  }, 60_000);
+
+  it('an honest uncached origin queued behind a flood is refused as busy once its wait passes resolverTimeoutMs, not cached', async () => {
+    running = await startApp({ resolverMaxInFlight: 2, resolverMaxQueued: 1_000, resolverTimeoutMs: 200 });
+    // Lookups that hold their slots for a second: no slot frees while the honest origin waits.
+    SlowResolver.delayMs = 1_000;
+    const honest = 'https://honest.example.com';
+    running.resolver.trusted.add(honest);
+    const server = running.app.getHttpServer();
+    const flooding = flood(`${running.url}/resolved`, madeUpOrigins(40), 40);
+    await until(() => running.cache.queued(SlowResolver) >= 30, 'the flood is queued');
+    const behind = await request(server).get('/resolved').set('Origin', honest).expect(200);
+    expect(behind.headers['access-control-allow-origin']).toBeUndefined();
+    expect(running.resolver.calls.get(honest)).toBeUndefined();
+    await flooding;
+    await until(() => running.cache.inFlight(SlowResolver) === 0 && running.cache.queued(SlowResolver) === 0, 'the flood settled');
+    SlowResolver.delayMs = 0;
+    const after = await request(server).get('/resolved').set('Origin', honest).expect(200);
+    expect(after.headers['access-control-allow-origin']).toBe(honest);
+    expect(running.resolver.calls.get(honest)).toBe(1);
+  }, 30_000);
+});
+
 describeOnPlatforms('refused answers never evict allowed ones', () => {
   let running: FloodApp;
   afterEach(() => running.app.close());
@@ -269,7 +381,7 @@ describeOnPlatforms('refused answers never evict allowed ones', () => {
   }, 60_000);
 
   it('a cached trusted origin keeps being allowed during a saturating flood, without a new lookup', async () => {
-    running = await startApp({ resolverMaxInFlight: 8, resolverCache: { maxEntries: 1_000 } });
+    running = await startApp({ resolverMaxInFlight: 8, resolverMaxQueued: 0, resolverCache: { maxEntries: 1_000 } });
     const { url, resolver } = running;
     expect((await flood(`${url}/resolved`, [TRUSTED], 1))[0].allowOrigin).toBe(TRUSTED);
     const partner = poll(`${url}/resolved`, TRUSTED, 10);
@@ -429,6 +541,16 @@ describe('startup checks', () => {
     await expect(init({ resolverMaxInFlight: value as number }, [PartnerSource])).rejects.toThrow(
       /resolverMaxInFlight.*(whole number|larger number)/s,
     );
+  });
+
+  it.each([-1, 1.5, '100'])('refuses resolverMaxQueued: %j, naming the option, where it was declared and the fix', async (value) => {
+    await expect(init({ resolverMaxQueued: value as number }, [PartnerSource])).rejects.toThrow(
+      /CorsModule\.forRoot \(module defaults\): option "resolverMaxQueued".*Fix: use (a whole number|a larger number)/s,
+    );
+  });
+
+  it('accepts resolverMaxQueued: 0 (no queue)', async () => {
+    await expect(init({ resolverMaxQueued: 0 }, [PartnerSource])).resolves.toBeUndefined();
   });
 
   it('refuses a source that no module provides, saying where to add it', async () => {

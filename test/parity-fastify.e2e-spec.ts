@@ -312,4 +312,21 @@ describe('deviations from @fastify/cors (the library follows cors, or its own se
     expect(viaFastifyCors.accessControl['access-control-expose-headers']).toBe('X-Total-Count, X-Request-Id');
     expect(viaLib.accessControl['access-control-expose-headers']).toBe('X-Total-Count,X-Request-Id');
   });
+
+  it('9. allowedHeaders: [] and exposedHeaders: []: @fastify/cors sends each header with an empty value, the library sends neither, as cors does on Express (a browser reads both the same)', async () => {
+    const pair = await pairFor('empty lists', { origin: [APP], allowedHeaders: [], exposedHeaders: [] });
+    const probe = preflight('empty lists', APP, 'PATCH', '/items/42', 'X-Foo');
+    const preflightViaFastifyCors = await send(pair.fastifyCors, probe);
+    const preflightViaLib = await send(pair.lib, probe);
+    expect(preflightViaFastifyCors.accessControl['access-control-allow-headers']).toBe('');
+    expect(preflightViaLib.accessControl).not.toHaveProperty('access-control-allow-headers');
+    // An empty list is a list: nothing reflected, so no Vary on the requested headers either.
+    expect(preflightViaLib.vary).not.toContain('access-control-request-headers');
+    expect(preflightViaLib.accessControl['access-control-allow-origin']).toBe(APP);
+    const actualViaFastifyCors = await send(pair.fastifyCors, actual('GET', 'get', APP));
+    const actualViaLib = await send(pair.lib, actual('GET', 'get', APP));
+    expect(actualViaFastifyCors.accessControl['access-control-expose-headers']).toBe('');
+    expect(actualViaLib.accessControl).not.toHaveProperty('access-control-expose-headers');
+    expect(actualViaLib.accessControl['access-control-allow-origin']).toBe(APP);
+  });
 });

@@ -57,5 +57,5 @@ const FIXES: Record<RefusalReason, (policy: CompiledPolicy) => string> = {
   'resolver failed': () =>
     'the origin function or resolver threw or did not answer within resolverTimeoutMs (logged above); fix it or what it depends on.',
   'resolver busy': () =>
-    'too many lookups were in flight for this resolver (resolverMaxInFlight): raise it, make lookups faster, or load the set with a CorsOriginSource.',
+    'this resolver had resolverMaxInFlight lookups in flight and its queue was full (resolverMaxQueued), or the origin waited longer than resolverTimeoutMs: raise them, make lookups faster, or load the set with a CorsOriginSource.',
 };

@@ -35,20 +35,32 @@ export interface CorsCacheInvalidatorOptions {
  *   fails. It logs once per outage that, until the bus is back, a change made on another
  *   instance takes effect when the cached answer expires (`resolverCache.ttlMs`).
  *
- * @example Redis pub/sub with ioredis
+ * @example Redis pub/sub with ioredis (the code `test/redis-bus.e2e-spec.ts` runs against a real Redis)
  * ```ts
+ * import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+ * import { Redis } from 'ioredis';
+ * import { CorsCacheInvalidator, CorsOriginCache } from 'nestjs-cors-policy';
+ *
  * @Injectable()
  * export class OriginChanges implements OnModuleInit, OnModuleDestroy {
  *   private readonly redis = new Redis(process.env.REDIS_URL!, { lazyConnect: true });
  *   constructor(private readonly cache: CorsOriginCache) {}
  *
- *   async onModuleInit() {
+ *   onModuleInit() {
  *     const bus = new CorsCacheInvalidator(this.cache, { name: 'Redis channel cors-origins' });
  *     this.redis.on('message', (_channel: string, origin: string) => bus.onMessage(origin));
+ *     // A drop, and each failed reconnection attempt (without an 'error' listener ioredis prints each one).
  *     this.redis.on('close', () => bus.onDisconnected('connection closed'));
+ *     this.redis.on('error', (error) => bus.onDisconnected(error));
  *     // 'ready' follows every (re)connection; the subscription is active once SUBSCRIBE answers.
- *     this.redis.on('ready', () => this.redis.subscribe('cors-origins').then(() => bus.onSubscribed(), (e) => bus.onDisconnected(e)));
- *     await this.redis.connect();
+ *     this.redis.on('ready', () =>
+ *       this.redis.subscribe('cors-origins').then(
+ *         () => bus.onSubscribed(),
+ *         (e) => bus.onDisconnected(e),
+ *       ),
+ *     );
+ *     // Not awaited: with Redis down the app still starts (answers bounded by the TTL), and ioredis keeps retrying.
+ *     this.redis.connect().catch((error) => bus.onDisconnected(error));
  *   }
  *
  *   async onModuleDestroy() {
@@ -142,7 +154,9 @@ function describeProblem(payload: unknown): string | undefined {
 }
 
 function describeReason(reason: unknown): string {
-  if (reason instanceof Error) return reason.message;
+  // Duck-typed: an error from another realm (a VM context, a worker) is not `instanceof Error`.
+  const message = (reason as { message?: unknown } | null | undefined)?.message;
+  if (typeof message === 'string') return message;
   return typeof reason === 'string' ? reason : `a ${typeof reason}`;
 }
 

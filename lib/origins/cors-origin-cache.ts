@@ -5,27 +5,34 @@ import {
   DEFAULT_RESOLVER_CACHE_MAX_ENTRIES,
   DEFAULT_RESOLVER_CACHE_TTL_MS,
   DEFAULT_RESOLVER_MAX_IN_FLIGHT,
+  DEFAULT_RESOLVER_MAX_QUEUED,
+  DEFAULT_RESOLVER_TIMEOUT_MS,
 } from '../cors.constants.js';
 import type { CorsModuleOptions } from '../policy/cors-policy-options.interface.js';
 import type { CorsOriginSource } from './cors-origin-source.interface.js';
 import { LoadedOriginSet, type LoadedOriginSetSettings } from './loaded-origin-set.js';
+import { BUSY, LookupSlots, type ReleaseSlot } from './lookup-slots.js';
 
-/** What a shared lookup settled with: an answer, or `'failed'` (threw, rejected or timed out: refused, not cached). */
-export type LookupOutcome = boolean | 'failed';
+/**
+ * What a shared lookup settled with: an answer, `'failed'` (threw, rejected or timed out) or
+ * `'busy'` (waited in the queue longer than `resolverTimeoutMs`): both refused, not cached.
+ */
+export type LookupOutcome = boolean | 'failed' | typeof BUSY;
 
 /** The answers of one resolver, in two bounded spaces, plus the lookups under way. */
 class ResolverAnswers {
   readonly allowed: BoundedAnswers;
   readonly refused: BoundedAnswers;
   readonly pending = new Map<string, Promise<LookupOutcome>>();
-  /** Calls of the resolver not settled yet (a timed-out call still holds a database connection). */
-  inFlight = 0;
+  /** Calls of the resolver not settled yet (a timed-out call still holds a database connection), and the queue behind them. */
+  readonly slots: LookupSlots;
   /** Bumped by invalidation, so that a lookup started before it does not store a stale answer. */
   generation = 0;
 
-  constructor(maxEntries: number) {
+  constructor(maxEntries: number, slots: LookupSlots) {
     this.allowed = new BoundedAnswers(maxEntries);
     this.refused = new BoundedAnswers(maxEntries);
+    this.slots = slots;
   }
 }
 
@@ -35,8 +42,10 @@ class ResolverAnswers {
  * (`resolverCache.maxEntries`, the oldest answer goes first). Allowed and refused answers are
  * kept in two spaces of `maxEntries` each, so refusals (a flood of made-up origins) never evict
  * an allowed answer. Concurrent lookups of one uncached origin share one call, and at most
- * `resolverMaxInFlight` calls per resolver run at once: beyond that an uncached origin is
- * refused without asking. Failures are never cached: the next request asks again.
+ * `resolverMaxInFlight` calls per resolver run at once: beyond that an uncached origin waits,
+ * first come first served, in a queue of at most `resolverMaxQueued` lookups for at most
+ * `resolverTimeoutMs`, and is refused without asking ("resolver busy") when the queue is full or
+ * the wait times out. Failures and busy refusals are never cached: the next request asks again.
  *
  * It also holds the loaded sets of `CorsOriginSource` rules: `invalidate()` and
  * `invalidateAll()` reload them.
@@ -59,6 +68,8 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly maxInFlight: number;
+  private readonly maxQueued: number;
+  private readonly queueWaitMs: number;
 
   constructor(@Inject(CORS_POLICY_MODULE_OPTIONS) options: CorsModuleOptions) {
     // Options that are not an object (a factory returning null) are reported at startup, not here.
@@ -66,6 +77,8 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
     this.ttlMs = settings?.ttlMs ?? DEFAULT_RESOLVER_CACHE_TTL_MS;
     this.maxEntries = settings?.maxEntries ?? DEFAULT_RESOLVER_CACHE_MAX_ENTRIES;
     this.maxInFlight = (options as CorsModuleOptions | null | undefined)?.resolverMaxInFlight ?? DEFAULT_RESOLVER_MAX_IN_FLIGHT;
+    this.maxQueued = (options as CorsModuleOptions | null | undefined)?.resolverMaxQueued ?? DEFAULT_RESOLVER_MAX_QUEUED;
+    this.queueWaitMs = (options as CorsModuleOptions | null | undefined)?.resolverTimeoutMs ?? DEFAULT_RESOLVER_TIMEOUT_MS;
   }
 
   /** Forgets every resolver's answer for `origin` (exact `Origin` bytes, e.g. `https://app.example.com`) and reloads every source. */
@@ -98,13 +111,18 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** How many calls of a resolver are under way (for tests and metrics): at most `resolverMaxInFlight`. */
   inFlight(resolver: object): number {
-    return this.byResolver.get(resolver)?.inFlight ?? 0;
+    return this.byResolver.get(resolver)?.slots.inFlight ?? 0;
+  }
+
+  /** How many lookups of a resolver wait for a slot (for tests and metrics): at most `resolverMaxQueued`. */
+  queued(resolver: object): number {
+    return this.byResolver.get(resolver)?.slots.queued ?? 0;
   }
 
   /**
    * The cached answer for `origin`, or the result of `ask()`, shared with every concurrent
    * caller and cached when it settles. `ask()` rejecting means "refuse, and do not cache";
-   * so does a resolver already running `resolverMaxInFlight` calls.
+   * so does a resolver too busy to ask (full queue, or a wait past `resolverTimeoutMs`).
    * @internal the origin checks' entry point, not part of the public API.
    */
   lookup(resolver: object, origin: string, ask: () => Promise<boolean>): boolean | Promise<boolean> {
@@ -145,26 +163,22 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /**
-   * Starts a shared lookup, or returns `undefined` when the resolver already has
-   * `resolverMaxInFlight` calls under way (refuse at once, cache nothing). `ask` calls the
-   * resolver and calls `release` once that call settles, however late: the slot is held until then.
+   * Starts a shared lookup: at once when a `resolverMaxInFlight` slot is free, else once one is
+   * (queued, first come first served, settling `'busy'` after `resolverTimeoutMs`). Requests
+   * for the same origin share it while it waits too. `undefined` when the queue is full
+   * (refuse at once, cache nothing). `ask` calls the resolver and calls `release` once that
+   * call settles, however late: the slot is held until then.
    * @internal
    */
-  startLookup(resolver: object, origin: string, ask: (release: () => void) => Promise<boolean>): Promise<LookupOutcome> | undefined {
+  startLookup(resolver: object, origin: string, ask: (release: ReleaseSlot) => Promise<boolean>): Promise<LookupOutcome> | undefined {
     const state = this.stateOf(resolver);
-    if (state.inFlight >= this.maxInFlight) return undefined;
-    state.inFlight++;
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      state.inFlight--;
-    };
+    const asked = state.slots.run(ask);
+    if (asked === undefined) return undefined;
     const generation = state.generation;
-    const lookup: Promise<LookupOutcome> = ask(release).then(
+    const lookup: Promise<LookupOutcome> = asked.then(
       (allowed) => {
         if (state.pending.get(origin) === lookup) state.pending.delete(origin);
-        if (this.ttlMs > 0 && state.generation === generation) {
+        if (allowed !== BUSY && this.ttlMs > 0 && state.generation === generation) {
           (allowed ? state.allowed : state.refused).add(origin, Date.now() + this.ttlMs);
         }
         return allowed;
@@ -196,7 +210,10 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
 
   private stateOf(resolver: object): ResolverAnswers {
     let state = this.byResolver.get(resolver);
-    if (state === undefined) this.byResolver.set(resolver, (state = new ResolverAnswers(this.maxEntries)));
+    if (state === undefined) {
+      const slots = new LookupSlots(this.maxInFlight, this.maxQueued, this.queueWaitMs);
+      this.byResolver.set(resolver, (state = new ResolverAnswers(this.maxEntries, slots)));
+    }
     return state;
   }
 }

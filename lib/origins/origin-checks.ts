@@ -37,23 +37,30 @@ class FailureLog {
   }
 }
 
-/** Logs the first refusal of a burst for want of a free `resolverMaxInFlight` slot, and how many followed. */
+/** The bounds a resolver is busy beyond, for the busy log line. */
+export interface ResolverBusyBounds {
+  readonly maxInFlight: number;
+  readonly maxQueued: number;
+}
+
+/** Logs the first "resolver busy" refusal of a burst (queue full, or a wait past resolverTimeoutMs), and how many followed. */
 class BusyLog {
   private readonly burst = new BurstLog(FAILURE_BURST_MS);
 
   constructor(
     private readonly logger: Logger,
     private readonly name: string,
-    private readonly maxInFlight: number,
+    private readonly bounds: ResolverBusyBounds,
   ) {}
 
   record(): void {
     this.burst.record((suppressed) => {
       const more = suppressed > 0 ? ` (${suppressed} more since the last report)` : '';
       this.logger.warn(
-        `${this.name} has ${this.maxInFlight} lookups in flight (resolverMaxInFlight): uncached origins are refused ` +
-          `without asking it until one settles${more}. If this is not a flood of made-up origins, raise resolverMaxInFlight ` +
-          'or load the origins with a CorsOriginSource',
+        `${this.name} has ${this.bounds.maxInFlight} lookups in flight (resolverMaxInFlight) and a full queue ` +
+          `of ${this.bounds.maxQueued} (resolverMaxQueued), or a lookup waited longer than resolverTimeoutMs: uncached ` +
+          `origins are refused without asking it${more}. If this is not a flood of made-up origins, raise resolverMaxInFlight ` +
+          'or resolverMaxQueued, or load the origins with a CorsOriginSource',
       );
     });
   }
@@ -69,10 +76,15 @@ export function isSourceClass(rule: Function): rule is new (...args: never[]) =>
   return typeof (rule.prototype as Partial<CorsOriginSource> | undefined)?.loadOrigins === 'function';
 }
 
-/** What a request that waited on a shared lookup gets: the answer, or a refusal marked as a failure. */
-function answerFor(request: CorsRequest, outcome: LookupOutcome): boolean {
+/** What a request that waited on a shared lookup gets: the answer, or a refusal marked as a failure or busy. */
+function answerFor(request: CorsRequest, outcome: LookupOutcome, busy: BusyLog): boolean {
   if (outcome === 'failed') {
     markDynamicRefusal(request, 'resolver failed');
+    return false;
+  }
+  if (outcome === 'busy') {
+    busy.record();
+    markDynamicRefusal(request, 'resolver busy');
     return false;
   }
   return outcome;
@@ -87,7 +99,7 @@ export function createDynamicCheckFactory(
   cache: CorsOriginCache,
   timeoutMs: number,
   logger: Logger,
-  maxInFlight: number,
+  bounds: ResolverBusyBounds,
 ): DynamicCheckFactory {
   const checks = new Map<Function, DynamicOriginCheck | LoadedOrigins>();
   return (rule: Function, declaredAt: string, report: CompileReport): DynamicOriginCheck | LoadedOrigins => {
@@ -139,7 +151,7 @@ export function createDynamicCheckFactory(
     const resolver = provided(type, 'resolver', declaredAt, report);
     if (resolver === undefined) return () => false;
     const failures = new FailureLog(logger, `Resolver ${type.name}`);
-    const busy = new BusyLog(logger, `Resolver ${type.name}`, maxInFlight);
+    const busy = new BusyLog(logger, `Resolver ${type.name}`, bounds);
     const describe = () => `Resolver ${type.name}`;
     const ask = (origin: string, request: CorsRequest, release: () => void): Promise<boolean> => {
       const call = Promise.resolve().then(() => resolver.isOriginAllowed(origin, request));
@@ -170,7 +182,7 @@ export function createDynamicCheckFactory(
         markDynamicRefusal(request, 'resolver busy');
         return false;
       }
-      return lookup.then((outcome) => answerFor(request, outcome));
+      return lookup.then((outcome) => answerFor(request, outcome, busy));
     };
   }
 

@@ -101,6 +101,7 @@ export class CorsModuleShape extends CorsPolicyShape {
   @IsOptional() @IsObject() @ValidateNested() resolverCache?: unknown;
   @IsOptional() @IsInt() @Min(1) resolverTimeoutMs?: unknown;
   @IsOptional() @IsInt() @Min(1) resolverMaxInFlight?: unknown;
+  @IsOptional() @IsInt() @Min(0) resolverMaxQueued?: unknown;
   @IsOptional() @IsStrictOption() strict?: unknown;
   @IsOptional() @IsObject() paths?: unknown;
   @IsOptional() @IsFunctionOption() onDecision?: unknown;

@@ -161,14 +161,28 @@ export interface CorsModuleOptions extends CorsPolicyOptions {
   resolverTimeoutMs?: number;
   /**
    * The most lookups in flight at once per resolver (`CorsOriginResolver` class). An uncached
-   * origin beyond that is refused at once, not cached, and logged once per burst (`debug`
-   * reason "resolver busy"): a flood of made-up origins cannot queue up behind your database
-   * pool, and cached answers keep being served. Concurrent requests for one origin share one
-   * lookup and count once. Keep it at or below the pool the resolver queries.
+   * origin beyond that waits in the resolver's queue (`resolverMaxQueued`) for at most
+   * `resolverTimeoutMs`; when the queue is full or the wait times out it is refused, not cached,
+   * and logged once per burst (`debug` reason "resolver busy"): a flood of made-up origins cannot
+   * pile up behind your database pool, and cached answers keep being served. Concurrent requests
+   * for one origin share one lookup and count once. Keep it at or below the pool the resolver queries.
    * @defaultValue `32`
    * @example `resolverMaxInFlight: 8`
    */
   resolverMaxInFlight?: number;
+  /**
+   * How many lookups per resolver may wait for one of its `resolverMaxInFlight` slots, each for
+   * at most `resolverTimeoutMs`; beyond (or after that wait) an uncached origin is refused as
+   * "resolver busy", not cached. First come, first served: honest origins arriving together (a
+   * deploy, a flushed cache) are all asked; during a flood of made-up origins, an honest uncached
+   * origin waits behind the ones queued before it and may be refused as busy (its next request
+   * asks again), while cached origins are never delayed. `0`: no queue, an uncached origin is
+   * refused at once beyond `resolverMaxInFlight`. A request may thus wait up to
+   * `resolverTimeoutMs` in the queue, then up to `resolverTimeoutMs` for the resolver.
+   * @defaultValue `1000` (with 32 in flight, a cold burst of about a thousand distinct origins gets through)
+   * @example `resolverMaxQueued: 200`
+   */
+  resolverMaxQueued?: number;
   /**
    * Strict mode (off by default). With it, an actual request whose `Origin` the route's
    * policy refuses gets 403 before guards and the handler run (a line of defence for

@@ -4,7 +4,7 @@ import { DiscoveryService, HttpAdapterHost, MetadataScanner, ModuleRef, Reflecto
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import { CorsConfigurationError, formatProblem } from '../policy/cors-configuration.error.js';
 import { CORS_LOGGER_CONTEXT, CORS_POLICY_MODULE_OPTIONS, DEFAULT_RESOLVER_TIMEOUT_MS } from '../cors.constants.js';
-import { DEFAULT_RESOLVER_MAX_IN_FLIGHT } from '../cors.constants.js';
+import { DEFAULT_RESOLVER_MAX_IN_FLIGHT, DEFAULT_RESOLVER_MAX_QUEUED } from '../cors.constants.js';
 import { CorsMiddleware, type StrictRuntime } from '../cors.middleware.js';
 import { parseOriginRuleString } from '../origins/serialized-origin.js';
 import { CorsModuleShape, CorsPolicyShape, checkShape } from '../policy/cors-options.schema.js';
@@ -60,7 +60,10 @@ export class CorsPolicyExplorer implements OnModuleInit {
       this.cache,
       this.options.resolverTimeoutMs ?? DEFAULT_RESOLVER_TIMEOUT_MS,
       this.logger,
-      this.options.resolverMaxInFlight ?? DEFAULT_RESOLVER_MAX_IN_FLIGHT,
+      {
+        maxInFlight: this.options.resolverMaxInFlight ?? DEFAULT_RESOLVER_MAX_IN_FLIGHT,
+        maxQueued: this.options.resolverMaxQueued ?? DEFAULT_RESOLVER_MAX_QUEUED,
+      },
     );
     report.errors.push(...checkShape(CorsModuleShape, this.options, MODULE_DEFAULTS_LABEL));
     const named = this.declareNamedPolicies(report);
@@ -189,7 +192,10 @@ function compileStrict(strict: CorsModuleOptions['strict'], report: CompileRepor
   return { appOrigins };
 }
 
-/** Compiles each distinct (controller, handler) combination once, so routes share policy objects. */
+/**
+ * Compiles each distinct (controller, handler) declaration once, so the routes of one
+ * declaration share one policy object; two declarations never do, whatever their argument.
+ */
 function memoizedCompiler(
   defaults: MergedPolicy,
   named: ReadonlyMap<string, DeclaredPolicy>,
@@ -197,6 +203,7 @@ function memoizedCompiler(
   report: CompileReport,
 ) {
   const compiled = new Map<unknown, Map<unknown, CompiledPolicy>>();
+  const memoKey = declarationKeys();
   return (controller: PolicyLevel, handler: PolicyLevel): CompiledPolicy => {
     // Handlers without a decorator share their controller's policy (and the defaults, their module's).
     const handlerKey = memoKey(handler);
@@ -217,13 +224,21 @@ function memoizedCompiler(
 const NO_DECORATOR = Symbol('no @CorsPolicy');
 
 /**
- * What a compiled policy is shared by. An options object is its decorator's own; a name or
- * `false` is written on many classes, and the policy names where it was declared (debug lines,
- * decisions), so those are shared only by the same declaration.
+ * What a compiled policy is shared by: one declaration (where, and what). The policy names
+ * where it was declared (`describedAs`: debug lines, decisions, the policy map), and a name,
+ * `false` or one options object is written on many classes, handlers and gateways; so the key
+ * is never the argument alone. The argument stays in it because two classes may share a name.
  */
-function memoKey(level: PolicyLevel): unknown {
-  if (level.argument === undefined) return NO_DECORATOR;
-  return typeof level.argument === 'object' ? level.argument : `${level.declaredAt}\u0000${String(level.argument)}`;
+function declarationKeys(): (level: PolicyLevel) => unknown {
+  const objectIds = new Map<object, number>();
+  return (level) => {
+    const { argument, declaredAt } = level;
+    if (argument === undefined) return NO_DECORATOR;
+    if (typeof argument !== 'object') return `${declaredAt}\u0000${JSON.stringify(argument)}`;
+    let id = objectIds.get(argument);
+    if (id === undefined) objectIds.set(argument, (id = objectIds.size));
+    return `${declaredAt}\u0000#${id}`;
+  };
 }
 
 function compileHosts(host: string | RegExp | Array<string | RegExp>): RegExp[] {

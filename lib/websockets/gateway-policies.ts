@@ -33,10 +33,8 @@ export function compileGateways(
   const transport = context.gate.transport ?? 'socket.io';
   return gateways.map(({ gateway, port, path, namespace }) => {
     const declaredAt = `@CorsPolicy on ${gateway.name}`;
-    const compiled = policyOf(gateway);
-    const declared = compiled.declared;
-    // Compiled policies are shared by every level with the same argument ('partners', false): name this one.
-    const policy = declared ? { ...compiled.policy, describedAs: declaredAt } : compiled.policy;
+    // The explorer compiles each gateway's declaration on its own: the policy names this gateway.
+    const { policy, declared } = policyOf(gateway);
     const address = gatewayAddress(transport, port, path, namespace);
     const served = context.gate.servedBy(address) !== undefined;
     if (declared && !served && context.servesGateways) {

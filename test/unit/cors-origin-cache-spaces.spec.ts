@@ -36,8 +36,8 @@ describe('BoundedAnswers', () => {
 });
 
 describe('CorsOriginCache spaces', () => {
-  const cache = (maxEntries: number, resolverMaxInFlight = 1_000) =>
-    new CorsOriginCache({ resolverCache: { maxEntries, ttlMs: 60_000 }, resolverMaxInFlight });
+  const cache = (maxEntries: number, resolverMaxInFlight = 1_000, resolverMaxQueued?: number) =>
+    new CorsOriginCache({ resolverCache: { maxEntries, ttlMs: 60_000 }, resolverMaxInFlight, resolverMaxQueued });
 
   it('refused answers never evict an allowed one', async () => {
     const subject = cache(100);
@@ -68,8 +68,8 @@ describe('CorsOriginCache spaces', () => {
     expect(subject.size(RESOLVER)).toBe(1);
   });
 
-  it('starts at most resolverMaxInFlight lookups, and refuses without asking beyond', async () => {
-    const subject = cache(10, 2);
+  it('starts at most resolverMaxInFlight lookups, and with resolverMaxQueued: 0 refuses without asking beyond', async () => {
+    const subject = cache(10, 2, 0);
     let asked = 0;
     const never = () => {
       asked++;
