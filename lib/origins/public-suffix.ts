@@ -48,8 +48,9 @@ export function regExpTailDomain(source: string): string | undefined {
       index -= 2;
     } else break;
   }
-  // What comes before the literal tail must be a wildcard part, not the literal "://".
-  if (index === 0 || body.slice(0, index).endsWith('\\/') || body.slice(0, index).endsWith('/')) return undefined;
+  // What comes before the literal tail must be a wildcard part (or nothing: an unanchored start), not "://" or "^".
+  const before = body.slice(0, index);
+  if (before.endsWith('/') || before.endsWith('^')) return undefined;
   const domain = tail.startsWith('.') ? tail.slice(1) : tail;
   return domain === '' ? undefined : domain.toLowerCase();
 }

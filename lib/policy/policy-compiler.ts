@@ -257,7 +257,9 @@ function compileOriginRules(rules: readonly CorsOriginRule[], context: OriginCon
         exact.add(parsed.origin);
       } else if (parsed.kind === 'loopbackPorts') {
         if (parsed.text !== rule)
-          report.warnings.push(problem('origin', `"${rule}" is compared as "${parsed.text}", as browsers send it`, `write "${parsed.text}"`));
+          report.warnings.push(
+            problem('origin', `"${rule}" is compared as "${parsed.text}", as browsers send it`, `write "${parsed.text}"`),
+          );
         loopback.push(parsed);
       } else {
         checkPublicSuffixPattern(parsed, context.patterns);
