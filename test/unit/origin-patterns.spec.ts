@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import type { CorsRequest } from '../../lib/cors-request.interface.js';
 import { matchesLoopbackPort } from '../../lib/origins/loopback-ports.js';
 import { matchOrigin, type OriginRuleSet } from '../../lib/origins/origin-matcher.js';
+import { explainInvalidOrigin } from '../../lib/origins/origin-validation.js';
 import { publicSuffixOf, regExpTailDomain } from '../../lib/origins/public-suffix.js';
 import { parseOriginRuleString, parseSerializedOrigin } from '../../lib/origins/serialized-origin.js';
 
@@ -195,4 +196,13 @@ describe('regExpTailDomain (the literal domain a RegExp ends with, after a wildc
       expect(regExpTailDomain(rule.source)).toBeUndefined();
     },
   );
+});
+
+describe('explainInvalidOrigin (what an admin API stores) and loopback port rules', () => {
+  it('refuses a port wildcard: patterns belong in @CorsPolicy, not in the stored set', () => {
+    expect(explainInvalidOrigin('http://localhost:*')).toBe(
+      '"http://localhost:*" has a wildcard; store exact origins (patterns belong in @CorsPolicy)',
+    );
+    expect(explainInvalidOrigin('http://localhost:5173')).toBeUndefined();
+  });
 });
