@@ -168,7 +168,8 @@ function nextMessage<T extends ChildMessage['type']>(
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolvePromise) => child.once('exit', () => resolvePromise()));
-  if (child.connected) child.send({ type: 'exit' } satisfies ParentMessage);
+  // A startup child exits on its own after its reply: it may be gone by the time the message is written (EPIPE).
+  if (child.connected) child.send({ type: 'exit' } satisfies ParentMessage, (error) => error && child.kill('SIGTERM'));
   else child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
