@@ -58,7 +58,11 @@ export class DecisionReporter {
 }
 
 /** The refusals that leave the origin refused (the others come after an allowed origin, on a preflight). */
-const ORIGIN_REFUSALS: ReadonlySet<RefusalReason | undefined> = new Set(['origin not a serialized origin', 'resolver failed', 'resolver busy']);
+const ORIGIN_REFUSALS: ReadonlySet<RefusalReason | undefined> = new Set([
+  'origin not a serialized origin',
+  'resolver failed',
+  'resolver busy',
+]);
 
 /** Adds which pattern rule allowed the origin, or why the pattern rule nearest to it did not (only when there is one). */
 function withOriginRule(decision: CorsDecision, policy: CompiledPolicy, origin: string, reason: RefusalReason | undefined): CorsDecision {

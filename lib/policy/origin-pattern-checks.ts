@@ -55,7 +55,7 @@ export function checkPublicSuffixRegExp(rule: RegExp, context: PatternCheckConte
     context.problem(
       'origin',
       `${String(rule)} ends with the public suffix ${suffix.suffix} (${suffix.section} section of the Public Suffix List) after a wildcard part: anyone can get a subdomain there, so it may trust every stranger's page`,
-      `${ownDomainFix(scheme, suffix.suffix)}`,
+      ownDomainFix(scheme, suffix.suffix),
     ),
   );
 }
