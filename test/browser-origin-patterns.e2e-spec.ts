@@ -10,7 +10,7 @@ import { Controller, Get, Module, Put, Req, type INestApplication } from '@nestj
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { BrowserContext, Page } from 'playwright-core';
 import { CorsModule, CorsPolicy } from '../lib/index.js';
-import { CORS_FAILURE, probe, type ProbeResult } from './browser/chromium.js';
+import { CORS_FAILURE, probe, readable } from './browser/chromium.js';
 import type { PageServer } from './browser/page-server.js';
 import { RequestLog } from './browser/request-log.js';
 import { describeInBrowser, useBrowserStage } from './browser/stage.js';
@@ -37,11 +37,6 @@ async function startApi(platform: Platform): Promise<{ app: INestApplication; ur
   const log = new RequestLog(app.getHttpServer() as Server);
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1'), log };
-}
-
-function readable(result: ProbeResult): Extract<ProbeResult, { ok: true }> {
-  if (!result.ok) throw new Error(`expected the page to read the response, but fetch threw: ${result.error}`);
-  return result;
 }
 
 describeInBrowser('browser origin patterns suite')('a loopback port rule in headless Chromium', () => {
