@@ -239,7 +239,8 @@ describeOnPlatforms('origin patterns refused at startup', () => {
 describeOnPlatforms('origin patterns warned at startup', () => {
   const previous = process.env.NODE_ENV;
   afterEach(() => {
-    process.env.NODE_ENV = previous;
+    if (previous === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = previous;
   });
 
   it('a loopback port rule while NODE_ENV is production', async () => {
