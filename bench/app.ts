@@ -239,7 +239,7 @@ export async function createBenchApp({ variant, routes }: BenchAppOptions): Prom
       const onDecision = variant.decisions === true ? { onDecision: countDecision } : {};
       imports.push(
         CorsModule.forRoot({
-          origin: origins,
+          origin: variant.loopback === true ? [...origins, 'http://localhost:*'] : origins,
           credentials: true,
           maxAge: 600,
           ...methods,

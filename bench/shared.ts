@@ -38,6 +38,7 @@ export type VariantName =
   | 'lib-source'
   | 'lib-3-decisions'
   | 'lib-3-per-route'
+  | 'lib-3-loopback'
   | 'fastify-none'
   | 'fastify-floor'
   | 'fastify-enableCors-3'
@@ -67,6 +68,8 @@ export interface VariantSpec {
    * with one policy everywhere needs none.
    */
   readonly perRoute?: boolean;
+  /** The 3 origins plus the loopback port rule `'http://localhost:*'` (issue 28): it must cost what the exact list costs. */
+  readonly loopback?: boolean;
   /** `express` when absent. */
   readonly platform?: Platform;
 }
@@ -88,6 +91,7 @@ export const VARIANTS: readonly VariantSpec[] = [
   { name: 'lib-source', label: 'CorsModule, CorsOriginSource of 3 origins', cors: 'lib', origins: 'source' },
   { name: 'lib-3-decisions', label: 'CorsModule, 3 origins, onDecision counting', cors: 'lib', origins: 3, decisions: true },
   { name: 'lib-3-per-route', label: 'CorsModule, 3 origins, a second policy on other routes', cors: 'lib', origins: 3, perRoute: true },
+  { name: 'lib-3-loopback', label: "CorsModule, 3 origins and 'http://localhost:*'", cors: 'lib', origins: 3, loopback: true },
   { name: 'fastify-none', label: 'Fastify: no CORS', cors: 'none', origins: 3, platform: 'fastify' },
   { name: 'fastify-floor', label: 'Fastify: the same headers, hand-written (floor)', cors: 'floor', origins: 3, platform: 'fastify' },
   {

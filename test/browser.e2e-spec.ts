@@ -21,7 +21,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { BrowserContext, Page } from 'playwright-core';
-import { CORS_FAILURE, probe, probeInSandbox, type ProbeResult } from './browser/chromium.js';
+import { CORS_FAILURE, probe, probeInSandbox, readable, type ProbeResult } from './browser/chromium.js';
 import { GOOD_TOKEN, SESSION_COOKIE, startFixtureApp, type FixtureApp } from './browser/fixture-app.js';
 import type { PageServer } from './browser/page-server.js';
 import { BROWSER_SAMPLE_ADMIN_TOKEN, startBrowserSample, type BrowserSample } from './browser/sample-app.js';
@@ -29,12 +29,6 @@ import { describeInBrowser, useBrowserStage } from './browser/stage.js';
 import { PLATFORMS } from './support/apps.js';
 
 jest.setTimeout(30_000);
-
-/** Narrows a probe result to a response the page could read, failing with what the page saw otherwise. */
-function readable(result: ProbeResult): Extract<ProbeResult, { ok: true }> {
-  if (!result.ok) throw new Error(`expected the page to read the response, but fetch threw: ${result.error}`);
-  return result;
-}
 
 /** Asserts that the browser refused the response: fetch rejected with a TypeError. */
 function expectRefused(result: ProbeResult): void {

@@ -171,6 +171,62 @@ const FORMS: readonly RuleForm[] = [
     ],
   },
   {
+    name: 'loopback port rules',
+    origin: ['http://localhost:*', 'http://127.0.0.1:*', 'https://[::1]:*'],
+    legitimate: [
+      'http://localhost',
+      'http://localhost:1',
+      'http://localhost:5173',
+      'http://localhost:65535',
+      'http://127.0.0.1:3001',
+      'https://[::1]',
+      'https://[::1]:6006',
+    ],
+    specific: [
+      'http://localhost.evil.net:5173',
+      'http://localhost:5173.evil.net',
+      'http://localhost:0',
+      'http://localhost:99999',
+      'http://localhost:65536',
+      'http://sub.localhost:5173',
+      'http://localhost:05173', // leading zero
+      'http://localhost:80', // default port written out
+      'https://[::1]:443',
+      'http://localhost:',
+      'http://LOCALHOST:5173',
+      'HTTP://localhost:5173',
+      'http://Localhost',
+      'http://localhost.:5173', // trailing dot
+      'http://localhost.',
+      'http://user@localhost:5173', // userinfo
+      'http://localhost:5173@evil.net',
+      'http://evil.net@localhost:5173',
+      'http://localhost%2e:5173',
+      'http://localhost%2Eevil.net:5173',
+      'http://127.0.0.2:5173', // another loopback address the rules do not name
+      'http://127.1:5173',
+      'http://2130706433:5173',
+      'http://0x7f.0.0.1:5173',
+      'https://localhost:5173', // another scheme
+      'https://127.0.0.1:5173',
+      'http://[::1]:6006', // the IPv6 rule names https: only
+      'https://[0:0:0:0:0:0:0:1]:6006',
+      'https://[::ffff:127.0.0.1]:6006',
+      'https://[::1%25lo]:6006',
+      'https://::1:6006',
+      'ws://localhost:5173',
+      'http://localhost:*',
+      'http://localhost:%2A',
+      'http://localhost:5173/',
+      'http://localhost:5173, http://localhost:5174',
+      ['http://localhost:5173', 'http://localhost:5174'],
+      ['http://localhost:5173', 'https://evil.net'],
+      'http://localhost:+5173',
+      'http://localhost:5173 5174',
+      'http://localhost:\uff15\uff11\uff17\uff13', // fullwidth digits: raw socket
+    ],
+  },
+  {
     name: 'resolver',
     origin: TrustedOriginsResolver,
     legitimate: ['https://app.example.com', 'https://partner.example.org:8443'],

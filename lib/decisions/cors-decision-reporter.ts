@@ -4,6 +4,7 @@ import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { CorsRequest } from '../cors-request.interface.js';
 import type { RefusalReason } from './cors-refusal.js';
 import type { CorsDecision, CorsDecisionHook, CorsDecisionReason } from './cors-decision.interface.js';
+import { explainPatternMiss, matchedPatternRule } from '../origins/origin-explanation.js';
 
 /** Failures of the hook are logged once per burst of this length. */
 const HOOK_FAILURE_BURST_MS = 10_000;
@@ -34,10 +35,11 @@ export class DecisionReporter {
     policy: CompiledPolicy,
     reason: RefusalReason | undefined,
   ): void {
-    const decision: CorsDecision =
+    const judged: CorsDecision =
       reason === undefined || allowed
         ? { preflight, allowed, origin, method, path: pathOf(req), route, policy: policy.describedAs }
         : { preflight, allowed, origin, method, path: pathOf(req), route, policy: policy.describedAs, reason: toDecisionReason(reason) };
+    const decision = withOriginRule(judged, policy, origin, reason);
     try {
       const result = this.hook(decision);
       if (isThenable(result)) result.then(undefined, this.onRejected);
@@ -53,6 +55,24 @@ export class DecisionReporter {
       this.logger.error(`onDecision failed; the response was not affected: ${cause}${more}`);
     });
   }
+}
+
+/** The refusals that leave the origin refused (the others come after an allowed origin, on a preflight). */
+const ORIGIN_REFUSALS: ReadonlySet<RefusalReason | undefined> = new Set([
+  'origin not a serialized origin',
+  'resolver failed',
+  'resolver busy',
+]);
+
+/** Adds which pattern rule allowed the origin, or why the pattern rule nearest to it did not (only when there is one). */
+function withOriginRule(decision: CorsDecision, policy: CompiledPolicy, origin: string, reason: RefusalReason | undefined): CorsDecision {
+  if (policy.wildcard || ORIGIN_REFUSALS.has(reason)) return decision;
+  if (reason === 'origin not trusted') {
+    const detail = explainPatternMiss(policy.origins, origin);
+    return detail === undefined ? decision : { ...decision, detail };
+  }
+  const matchedRule = matchedPatternRule(policy.origins, origin);
+  return matchedRule === undefined ? decision : { ...decision, matchedRule };
 }
 
 /** A malformed header list is, for the page, a header the server did not allow. */

@@ -36,6 +36,18 @@ export interface CorsDecision {
   readonly policy: string;
   /** Why it was refused; absent when allowed. */
   readonly reason?: CorsDecisionReason;
+  /**
+   * The pattern rule that allowed the origin, as normalised at startup: a loopback port rule
+   * (`'http://localhost:*'`), a subdomain pattern (`'https://*.example.com'`) or a `RegExp`.
+   * Absent when an exact origin, a function or a resolver allowed it, or when the origin was refused.
+   */
+  readonly matchedRule?: string;
+  /**
+   * With reason `'origin not trusted'`, why the pattern rule nearest to the origin did not
+   * match (e.g. `'127.0.0.2 is not a loopback host the loopback port rules name (http://localhost:*)...'`);
+   * absent when no pattern rule comes near.
+   */
+  readonly detail?: string;
 }
 
 /** The module option `onDecision`: called synchronously; a returned promise is never awaited. */

@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { CorsRequest } from '../cors-request.interface.js';
+import { explainPatternMiss } from '../origins/origin-explanation.js';
 
 /** Why a function or resolver refused an origin without judging it: the origin may well be trusted. */
 export type DynamicRefusalReason = 'resolver failed' | 'resolver busy';
@@ -36,6 +37,9 @@ export class RefusalExplainer {
   constructor(private readonly logger: Logger) {}
 
   explain(reason: RefusalReason, origin: string, route: string, policy: CompiledPolicy, detail = ''): void {
+    // Which pattern rule nearly covered the origin, and why it did not (a loopback port, a subdomain pattern).
+    const miss = reason === 'origin not trusted' && !policy.wildcard ? explainPatternMiss(policy.origins, origin) : undefined;
+    if (miss !== undefined) detail = detail === '' ? miss : `${miss}; ${detail}`;
     this.logger.warn(
       `Refused ${route} for origin ${JSON.stringify(origin)}: ${reason}${detail ? ` (${detail})` : ''}. ` +
         `Policy: ${policy.describedAs}. Fix: ${FIXES[reason](policy)}`,

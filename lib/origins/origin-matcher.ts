@@ -1,4 +1,5 @@
 import type { CorsRequest } from '../cors-request.interface.js';
+import { matchesLoopbackPort } from './loopback-ports.js';
 import { isSubdomainOf, parseSerializedOrigin, type OriginRuleString } from './serialized-origin.js';
 
 /** A dynamic origin check (function or resolver), already wrapped with its timeout, cache and logging. */
@@ -29,21 +30,29 @@ export interface OriginRuleSet {
   /** The sets of `CorsOriginSource` rules, checked right after `exact`. */
   readonly sources: readonly LoadedOrigins[];
   /**
-   * Only exact origins and sources: a refusal needs no parsing (an origin that is not serialized
+   * The `scheme://host` of the loopback port rules (`'http://localhost:*'`), when the policy has
+   * any; checked without parsing, so a policy that has them keeps the exact-origins fast path.
+   * Compiled policies always carry the field (`undefined` when none), so they share one shape.
+   */
+  readonly loopbackPorts?: ReadonlySet<string> | undefined;
+  /**
+   * Only exact origins, loopback port rules and sources: a refusal needs no parsing (an origin that is not serialized
    * is in no set, and a source's `missed` does not judge it).
    */
   readonly exactOnly: boolean;
 }
 
 /**
- * Decides whether a request `Origin` is allowed. Static rules first (one `Set` lookup, then
- * patterns), dynamic checks last and in order. The header is compared as sent: anything that is
+ * Decides whether a request `Origin` is allowed. Static rules first (one `Set` lookup, the
+ * loopback ports in constant time, then patterns), dynamic checks last and in order. The header is compared as sent: anything that is
  * not a serialized origin (several values, whitespace, userinfo, upper case...) is refused.
  */
 export function matchOrigin(rules: OriginRuleSet, origin: string, request: CorsRequest): boolean | Promise<boolean> {
   if (rules.exact.has(origin)) return true;
   const sources = rules.sources;
   for (let index = 0; index < sources.length; index++) if (sources[index].origins.has(origin)) return true;
+  const loopbackPorts = rules.loopbackPorts;
+  if (loopbackPorts !== undefined && matchesLoopbackPort(loopbackPorts, origin)) return true;
   // A list of exact origins and sources (the common case) has answered: refusals need no parsing.
   if (rules.exactOnly) return rules.dynamic.length === 0 ? false : matchDynamic(rules.dynamic, origin, request);
   const parsed = parseSerializedOrigin(origin);

@@ -1,3 +1,5 @@
+import { parseLoopbackPortRule, PORT_WILDCARD, type LoopbackPortRule } from './loopback-ports.js';
+
 /**
  * The grammar of a serialized origin (Fetch standard, "ASCII serialization of an origin"):
  * `scheme "://" host [ ":" port ]`, lower case, no default port, no path, no userinfo.
@@ -47,6 +49,7 @@ function isDnsSized(host: string): boolean {
 export type OriginRuleString =
   | { readonly kind: 'exact'; readonly origin: string }
   | { readonly kind: 'subdomains'; readonly scheme: string; readonly domain: string; readonly port: string; readonly text: string }
+  | LoopbackPortRule
   | { readonly kind: 'null' };
 
 /** Why a rule string was refused, and what to write instead. */
@@ -57,7 +60,7 @@ export interface OriginRuleProblem {
 
 const SUBDOMAIN_PREFIX = '*.';
 
-/** Parses an origin rule string (`https://app.example.com`, `https://*.example.com`, `null`). */
+/** Parses an origin rule string (`https://app.example.com`, `https://*.example.com`, `http://localhost:*`, `null`). */
 export function parseOriginRuleString(rule: string): OriginRuleString | OriginRuleProblem {
   if (rule === 'null') return { kind: 'null' };
   // Already written as browsers send it: the common case, one regex.
@@ -77,6 +80,7 @@ export function parseOriginRuleString(rule: string): OriginRuleString | OriginRu
   if (rest.includes('@')) {
     return { problem: `"${rule}" has userinfo`, fix: `write "${scheme}://${rest.slice(rest.lastIndexOf('@') + 1)}"` };
   }
+  if (rest.endsWith(PORT_WILDCARD)) return parseLoopbackPortRule(rule, scheme, rest.slice(0, -PORT_WILDCARD.length).toLowerCase());
   const isPattern = rest.startsWith(SUBDOMAIN_PREFIX);
   if (isPattern) rest = rest.slice(SUBDOMAIN_PREFIX.length);
   if (rest.includes('*')) {

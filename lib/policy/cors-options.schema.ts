@@ -87,6 +87,7 @@ export class CorsPolicyShape {
   @IsOptional() @IsInt() @Min(0) maxAge?: unknown;
   @IsOptional() @IsBoolean() preflightContinue?: unknown;
   @IsOptional() @IsInt() @Min(200) @Max(299) optionsSuccessStatus?: unknown;
+  @IsOptional() @IsBoolean() dangerouslyAllowPublicSuffixSubdomains?: unknown;
 }
 
 class ResolverCacheShape {

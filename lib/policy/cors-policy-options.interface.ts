@@ -33,7 +33,10 @@ export type CorsOriginFunction = (origin: string, requestOrCallback: CorsRequest
  * - `true`: reflect any valid origin (never `null`); `false`: CORS off;
  * - `'*'`: any origin, answered with `Access-Control-Allow-Origin: *` (never with credentials);
  * - an exact origin `'https://app.example.com'` (scheme, host, optional port; no path, no slash);
- * - a subdomain pattern `'https://*.example.com'`: any subdomain at any depth, never the apex;
+ * - a subdomain pattern `'https://*.example.com'`: any subdomain at any depth, never the apex
+ *   (refused directly under a public suffix such as `github.io`: see `dangerouslyAllowPublicSuffixSubdomains`);
+ * - a loopback port rule `'http://localhost:*'`, `'http://127.0.0.1:*'`, `'http://[::1]:*'` (or `https:`):
+ *   that scheme and host with any port 1-65535 or none, for local development;
  * - a `RegExp`, tested against the whole `Origin` header (anchor it: `/^https:\/\/app\.example\.com$/`);
  * - a function ({@link CorsOriginFunction});
  * - an `@Injectable()` class implementing {@link CorsOriginResolver}, listed in a module's `providers`;
@@ -92,6 +95,16 @@ export interface CorsPolicyOptions {
    * @defaultValue `204`
    */
   optionsSuccessStatus?: number;
+  /**
+   * Keep subdomain patterns directly under a public suffix of the Public Suffix List
+   * (`'https://*.github.io'`, `'https://*.vercel.app'`, `'https://*.co.uk'`), which are
+   * otherwise refused at startup: anyone can get a subdomain there, so such a pattern trusts
+   * every stranger's page. Warned at startup. Prefer listing your own subdomains, or a pattern
+   * under a domain you own (`'https://*.myapp.github.io'`). Merged like the other fields.
+   * @defaultValue `false`
+   * @example `@CorsPolicy({ origin: 'https://*.github.io', dangerouslyAllowPublicSuffixSubdomains: true })`
+   */
+  dangerouslyAllowPublicSuffixSubdomains?: boolean;
 }
 
 /** Settings of the cache in front of every {@link CorsOriginResolver}. */

@@ -5,6 +5,14 @@ import { CORS_PACKAGE_DEFAULTS } from '../cors.constants.js';
 import { isToken, splitList } from '../headers/header-tokens.js';
 import type { DynamicOriginCheck, LoadedOrigins, OriginRuleSet } from '../origins/origin-matcher.js';
 import { isSubdomainOf, parseOriginRuleString, parseSerializedOrigin, type OriginRuleString } from '../origins/serialized-origin.js';
+import type { LoopbackPortRule } from '../origins/loopback-ports.js';
+import {
+  checkLoopbackInProduction,
+  checkPublicSuffixPattern,
+  checkPublicSuffixRegExp,
+  type PatternCheckContext,
+  type ProblemMaker,
+} from './origin-pattern-checks.js';
 
 type SubdomainPattern = Extract<OriginRuleString, { kind: 'subdomains' }>;
 import type { MergedPolicy, PolicyField } from './policy-merge.js';
@@ -21,7 +29,16 @@ export interface CompileReport {
   readonly warnings: CorsConfigurationProblem[];
 }
 
-const NO_ORIGINS = { reflectAny: false, exact: new Set<string>(), subdomains: [], regexps: [], dynamic: [], sources: [], exactOnly: true };
+const NO_ORIGINS: OriginRuleSet = {
+  reflectAny: false,
+  exact: new Set<string>(),
+  subdomains: [],
+  regexps: [],
+  dynamic: [],
+  sources: [],
+  exactOnly: true,
+  loopbackPorts: undefined,
+};
 
 /** A policy that sends nothing: CORS off. */
 export function disabledPolicy(describedAs: string): CompiledPolicy {
@@ -67,7 +84,13 @@ export function compilePolicy(
   const credentials = options.credentials === true;
   const rules = Array.isArray(origin) ? origin : [origin];
   const wildcard = rules.length === 1 && rules[0] === '*';
-  const origins = compileOriginRules(rules, { where: where('origin'), toDynamicCheck, report, problem });
+  const origins = compileOriginRules(rules, {
+    where: where('origin'),
+    toDynamicCheck,
+    report,
+    problem,
+    patterns: { ...report, problem, allowPublicSuffixes: options.dangerouslyAllowPublicSuffixSubdomains === true },
+  });
 
   // The line starts with where `origin` was declared: name where `credentials` was only when that differs.
   const credentialsAt = where('origin').startsWith(where('credentials')) ? '' : ` (credentials declared at ${where('credentials')})`;
@@ -156,8 +179,6 @@ function joinHeaderValue(value: string | readonly string[] | undefined): string 
   return joined === '' ? undefined : joined;
 }
 
-type ProblemMaker = (field: PolicyField, text: string, fix: string) => CorsConfigurationProblem;
-
 function checkTokens(field: PolicyField, value: string | readonly string[], report: CompileReport, problem: ProblemMaker): string[] {
   const items = splitList(value);
   for (const item of items) {
@@ -180,6 +201,7 @@ interface OriginContext {
   readonly toDynamicCheck: DynamicCheckFactory;
   readonly report: CompileReport;
   readonly problem: ProblemMaker;
+  readonly patterns: PatternCheckContext;
 }
 
 function compileOriginRules(rules: readonly CorsOriginRule[], context: OriginContext): OriginRuleSet {
@@ -189,6 +211,7 @@ function compileOriginRules(rules: readonly CorsOriginRule[], context: OriginCon
   const regexps: RegExp[] = [];
   const dynamic: DynamicOriginCheck[] = [];
   const sources: LoadedOrigins[] = [];
+  const loopback: LoopbackPortRule[] = [];
   let onlySourcesAreDynamic = true;
   let reflectAny = false;
   for (const rule of rules) {
@@ -197,6 +220,7 @@ function compileOriginRules(rules: readonly CorsOriginRule[], context: OriginCon
     else if (rule instanceof RegExp) {
       regexps.push(rule);
       warnAboutRegExp(rule, report, problem);
+      checkPublicSuffixRegExp(rule, context.patterns);
     } else if (typeof rule === 'function') {
       const check = context.toDynamicCheck(rule, context.where, report);
       if (typeof check === 'function') {
@@ -233,12 +257,23 @@ function compileOriginRules(rules: readonly CorsOriginRule[], context: OriginCon
             problem('origin', `"${rule}" is compared as "${parsed.origin}", as browsers send it`, `write "${parsed.origin}"`),
           );
         exact.add(parsed.origin);
-      } else subdomains.push(parsed);
+      } else if (parsed.kind === 'loopbackPorts') {
+        if (parsed.text !== rule)
+          report.warnings.push(
+            problem('origin', `"${rule}" is compared as "${parsed.text}", as browsers send it`, `write "${parsed.text}"`),
+          );
+        loopback.push(parsed);
+      } else {
+        checkPublicSuffixPattern(parsed, context.patterns);
+        subdomains.push(parsed);
+      }
     }
   }
   warnAboutSchemeDowngrade(exact, subdomains, problem, report);
+  checkLoopbackInProduction(loopback, context.patterns);
   const exactOnly = !reflectAny && subdomains.length === 0 && regexps.length === 0 && onlySourcesAreDynamic;
-  return { reflectAny, exact, subdomains, regexps, dynamic, sources, exactOnly };
+  const loopbackPorts = loopback.length === 0 ? undefined : new Set(loopback.map((rule) => rule.key));
+  return { reflectAny, exact, subdomains, regexps, dynamic, sources, exactOnly, loopbackPorts };
 }
 
 function warnAboutRegExp(rule: RegExp, report: CompileReport, problem: ProblemMaker): void {

@@ -11,6 +11,7 @@ export const POLICY_FIELDS = [
   'maxAge',
   'preflightContinue',
   'optionsSuccessStatus',
+  'dangerouslyAllowPublicSuffixSubdomains',
 ] as const satisfies readonly (keyof CorsPolicyOptions)[];
 
 export type PolicyField = (typeof POLICY_FIELDS)[number];

@@ -158,7 +158,8 @@ function describePolicyField(policy: CompiledPolicy, field: PolicyField): CorsPo
     const rules = (Array.isArray(declared) ? declared : [declared]) as CorsOriginRule[];
     return { value: rules.map(describeOriginRule), source };
   }
-  if (declared === undefined) return { value: field === 'credentials' ? false : null, source };
+  if (declared === undefined)
+    return { value: field === 'credentials' || field === 'dangerouslyAllowPublicSuffixSubdomains' ? false : null, source };
   return { value: Array.isArray(declared) ? declared.map(String) : (declared as string | number | boolean), source };
 }
 

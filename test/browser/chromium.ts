@@ -67,3 +67,9 @@ export function probeInSandbox(page: Page, url: string, init: ProbeInit = {}): P
 
 /** The rejection a CORS failure causes in Chromium: fetch throws a bare network TypeError. */
 export const CORS_FAILURE = /^TypeError: Failed to fetch/;
+
+/** Narrows a probe result to a response the page could read, failing with what the page saw otherwise. */
+export function readable(result: ProbeResult): Extract<ProbeResult, { ok: true }> {
+  if (!result.ok) throw new Error(`expected the page to read the response, but fetch threw: ${result.error}`);
+  return result;
+}

@@ -8,6 +8,7 @@ const POLICY = {
   sources: {},
   allowMethods: 'GET',
   allowHeaders: '',
+  origins: { exact: new Set(), subdomains: [], regexps: [], loopbackPorts: undefined },
 } as unknown as CompiledPolicy;
 
 function setUp(windowMs = 1_000) {

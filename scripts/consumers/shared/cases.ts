@@ -96,6 +96,32 @@ export const cases: CorsCase[] = [
     status: 200,
     expect: { 'access-control-allow-origin': null },
   },
+  {
+    name: "loopback port rule 'http://localhost:*': any port on localhost gets ACAO",
+    method: 'GET',
+    path: '/orders',
+    headers: { origin: 'http://localhost:5173' },
+    status: 200,
+    expect: { 'access-control-allow-origin': 'http://localhost:5173', 'access-control-allow-credentials': 'true' },
+    vary: ['Origin'],
+  },
+  {
+    name: "loopback port rule 'http://localhost:*': a look-alike gets no CORS header",
+    method: 'GET',
+    path: '/orders',
+    headers: { origin: 'http://localhost:5173.evil.net' },
+    status: 200,
+    expect: { 'access-control-allow-origin': null, 'access-control-allow-credentials': null },
+    vary: ['Origin'],
+  },
+  {
+    name: 'subdomain pattern under a registrable domain (checked against the Public Suffix List at startup)',
+    method: 'GET',
+    path: '/orders',
+    headers: { origin: 'https://x.partner.example.org' },
+    status: 200,
+    expect: { 'access-control-allow-origin': 'https://x.partner.example.org' },
+  },
 ];
 
 /** The origins the resolver must have been asked, in order (the repeat is served by the cache). */
