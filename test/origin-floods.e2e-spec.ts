@@ -218,6 +218,8 @@ describeOnPlatforms('resolverMaxInFlight with resolverMaxQueued: 0 (no queue: re
   it('explains "resolver failed" for every request that waited on the failed lookup, not only the first', async () => {
     running = await startApp({ debug: true });
     SlowResolver.mode = 'throw';
+    // Long enough for all 20 requests to arrive while the one lookup is under way, even on a loaded machine.
+    SlowResolver.delayMs = 500;
     const responses = await flood(
       `${running.url}/resolved`,
       Array.from({ length: 20 }, () => 'https://shared.example.com'),
@@ -327,7 +329,9 @@ describeOnPlatforms('resolverMaxQueued (issue 26: honest bursts are never refuse
     expect(mostQueued).toBeLessThanOrEqual(64);
     // The queue was full at times: those were refused unasked.
     expect(decisions.some((decision) => decision.reason === 'resolver busy')).toBe(true);
-    expect(resolver.totalCalls).toBeLessThan(4_001);
+    // Every made-up origin refused as busy was refused unasked; each of the others was asked once.
+    const askedMadeUp = decisions.filter((decision) => decision.origin !== TRUSTED && decision.reason !== 'resolver busy');
+    expect(resolver.totalCalls).toBe(1 + askedMadeUp.length);
     expect(partnerResponses.length).toBeGreaterThan(5);
     expect(partnerResponses.filter((response) => response.allowOrigin !== TRUSTED)).toEqual([]);
     expect(resolver.calls.get(TRUSTED)).toBe(1);

@@ -189,8 +189,8 @@ describeOnPlatforms('origin patterns refused at startup', () => {
   ] as const)('a port wildcard on a public host, declared at %s', async (declaredAt, place) => {
     const { options, ctrl } = place('https://app.example.com:*') as { options: CorsModuleOptions; ctrl?: Type };
     expect(await startupErrors(options, ctrl)).toEqual([
-      `  - ${declaredAt}: option "origin": "https://app.example.com:*" has a port wildcard on "app.example.com"; any port of a host ` +
-        'that is not loopback means any service on it. Fix: list the exact origins with their ports, e.g. "https://app.example.com:8443"; ' +
+      `  - ${declaredAt}: option "origin": "https://app.example.com:*" has a port wildcard on "app.example.com", which is not ` +
+        'localhost, 127.0.0.1 or [::1]; on any other host, any port means any service on it. Fix: list the exact origins with their ports, e.g. "https://app.example.com:8443"; ' +
         'a port wildcard is only for https://localhost:*, https://127.0.0.1:*, https://[::1]:*.',
     ]);
   });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { CorsDecision, CorsDecisionHook } from './cors-decision.interface.js';
+import { isThenable } from '../is-thenable.js';
 
 /**
  * The injection token of {@link CorsDecisionHub}, by a global symbol: the testing kit finds the
@@ -63,8 +64,4 @@ function fanOut(hooks: readonly CorsDecisionHook[], decision: CorsDecision): unk
   }
   if (failure !== undefined) throw failure.error;
   return pending.length === 0 ? undefined : Promise.all(pending);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

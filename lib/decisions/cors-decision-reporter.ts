@@ -5,6 +5,7 @@ import type { CorsRequest } from '../cors-request.interface.js';
 import type { RefusalReason } from './cors-refusal.js';
 import type { CorsDecision, CorsDecisionHook, CorsDecisionReason } from './cors-decision.interface.js';
 import { explainPatternMiss, matchedPatternRule } from '../origins/origin-explanation.js';
+import { isThenable } from '../is-thenable.js';
 
 /** Failures of the hook are logged once per burst of this length. */
 const HOOK_FAILURE_BURST_MS = 10_000;
@@ -84,8 +85,4 @@ function pathOf(req: CorsRequest): string {
   const url = req.url ?? '/';
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CorsRequest, PlatformRequest } from '../cors-request.interface.js';
+import { isThenable } from '../is-thenable.js';
 
 type Next = (error?: unknown) => void;
 type Middleware = (req: CorsRequest, res: ServerResponse, next: Next, platformRequest: PlatformRequest) => void;
@@ -80,8 +81,4 @@ function runHook(hook: RequestHook, self: unknown, request: FastifyRequestLike, 
   } catch (error) {
     once(error);
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -43,19 +43,11 @@ export class LookupSlots {
    * the queue is full: refuse at once. `call` must call `release` when the resolver's call settles.
    */
   run<T>(call: (release: ReleaseSlot) => Promise<T>): Promise<T | typeof BUSY> | undefined {
-    if (this.running < this.maxInFlight) return call(this.take());
+    if (this.running < this.maxInFlight) return this.start(call);
     if (this.waiting.size >= this.maxQueued) return undefined;
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       const waiter: Waiter = {
-        start: () => {
-          const release = this.take();
-          try {
-            resolve(call(release));
-          } catch (error) {
-            release();
-            reject(error instanceof Error ? error : new Error(String(error)));
-          }
-        },
+        start: () => resolve(this.start(call)),
         timer: setTimeout(() => {
           this.waiting.delete(waiter);
           resolve(BUSY);
@@ -65,6 +57,17 @@ export class LookupSlots {
       waiter.timer.unref();
       this.waiting.add(waiter);
     });
+  }
+
+  /** Runs `call` on a slot of its own; a call that throws at once gives the slot back. */
+  private start<T>(call: (release: ReleaseSlot) => Promise<T>): Promise<T> {
+    const release = this.take();
+    try {
+      return call(release);
+    } catch (error) {
+      release();
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** Takes a slot; its release starts the first waiter, which inherits the slot's place. */

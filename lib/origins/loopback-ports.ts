@@ -26,7 +26,7 @@ export interface LoopbackPortRule {
 export function parseLoopbackPortRule(rule: string, scheme: string, host: string): LoopbackPortRule | { problem: string; fix: string } {
   if (!LOOPBACK_HOSTS.includes(host)) {
     return {
-      problem: `"${rule}" has a port wildcard on "${host}"; any port of a host that is not loopback means any service on it`,
+      problem: `"${rule}" has a port wildcard on "${host}", which is not localhost, 127.0.0.1 or [::1]; on any other host, any port means any service on it`,
       fix: `list the exact origins with their ports, e.g. "${scheme}://${host.replace(/^\*\./, 'app.')}:8443"; a port wildcard is only for ${LOOPBACK_HOSTS.map((name) => `${scheme}://${name}:*`).join(', ')}`,
     };
   }

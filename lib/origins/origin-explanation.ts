@@ -10,8 +10,11 @@ import { isSubdomainOf, parseSerializedOrigin, type ParsedOrigin } from './seria
 
 /** The pattern rule that allows `origin` (`'http://localhost:*'`, `'https://*.example.com'`, a RegExp), if one does. */
 export function matchedPatternRule(rules: OriginRuleSet, origin: string): string | undefined {
-  if (rules.exact.has(origin)) return undefined;
   const loopbackPorts = rules.loopbackPorts;
+  // Most policies have no pattern rule: then nothing is parsed or tested again per decision.
+  if (rules.exact.has(origin) || (loopbackPorts === undefined && rules.subdomains.length === 0 && rules.regexps.length === 0)) {
+    return undefined;
+  }
   if (loopbackPorts !== undefined && matchesLoopbackPort(loopbackPorts, origin)) {
     const colon = origin.lastIndexOf(':');
     const key = loopbackPorts.has(origin) ? origin : origin.slice(0, colon);
@@ -43,7 +46,7 @@ function loopbackMiss(rules: OriginRuleSet, origin: ParsedOrigin): string | unde
   if (!isLoopbackHost(origin.host)) return undefined;
   const keys = [...(rules.loopbackPorts ?? [])];
   if (keys.length === 0) {
-    const sameHost = [...rules.exact].find((exact) => parseSerializedOrigin(exact)?.host === origin.host);
+    const sameHost = exactOriginsByHost(rules).get(origin.host);
     return sameHost === undefined
       ? undefined
       : `the policy names ${sameHost} only; "${origin.scheme}://${origin.host}${PORT_WILDCARD}" would allow any port`;
@@ -53,6 +56,22 @@ function loopbackMiss(rules: OriginRuleSet, origin: ParsedOrigin): string | unde
   return hostNamed
     ? `the loopback port rules (${named}) name another scheme than ${origin.scheme}:`
     : `${origin.host} is not a loopback host the loopback port rules name (${named}); each rule names one host exactly`;
+}
+
+/** An exact origin of each host the policy names, indexed once per rule set: a refusal never scans the list. */
+const exactByHost = new WeakMap<OriginRuleSet, ReadonlyMap<string, string>>();
+
+function exactOriginsByHost(rules: OriginRuleSet): ReadonlyMap<string, string> {
+  let byHost = exactByHost.get(rules);
+  if (byHost === undefined) {
+    const index = new Map<string, string>();
+    for (const exact of rules.exact) {
+      const host = parseSerializedOrigin(exact)?.host;
+      if (host !== undefined && !index.has(host)) index.set(host, exact);
+    }
+    exactByHost.set(rules, (byHost = index));
+  }
+  return byHost;
 }
 
 function subdomainMiss(rules: OriginRuleSet, origin: ParsedOrigin): string | undefined {

@@ -1,5 +1,6 @@
 import type { CorsOriginFunction, CorsStaticOriginAnswer } from '../policy/cors-policy-options.interface.js';
 import type { CorsRequest } from '../cors-request.interface.js';
+import { isThenable } from '../is-thenable.js';
 
 /** Interprets what a `cors`-style callback answered: a boolean, or a rule to test the origin against. */
 export function isAllowedByAnswer(origin: string, answer: CorsStaticOriginAnswer | undefined): boolean {
@@ -33,14 +34,6 @@ export function callOriginFunction(fn: CorsOriginFunction, origin: string, reque
       }, reject);
     }
   });
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
 }
 
 /** Rejects after `ms` milliseconds unless `promise` settles first; the timer never keeps the process alive. */

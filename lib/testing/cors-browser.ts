@@ -94,17 +94,17 @@ export interface CorsBrowser {
  */
 export function createCorsBrowser(target: CorsTestTarget, options: CorsBrowserOptions): CorsBrowser {
   const server = serverOf(target);
-  const recorder = options.decisions ?? findRecorder(target);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0))
     throw new Error(`nestjs-cors-policy/testing: timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
   // Fastify apps after app.init() alone are not ready: the kit readies them (the app "listening or not").
   const ready = readinessOf(target);
-  const settings: FetchSettings = { server, recorder, origin: options.origin, timeoutMs };
   return {
     fetch: async (path, init = {}) => {
       if (ready !== undefined) await withTimeout(ready(), timeoutMs, 'the Fastify instance did not become ready (ready())');
-      return corsFetch(settings, path, init);
+      // Looked up per fetch: `recordCorsDecisions(app)` may be attached after the browser was created.
+      const recorder = options.decisions ?? findRecorder(target);
+      return corsFetch({ server, recorder, origin: options.origin, timeoutMs }, path, init);
     },
   };
 }

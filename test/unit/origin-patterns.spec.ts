@@ -37,7 +37,10 @@ describe('parseOriginRuleString: loopback port rules', () => {
   });
 
   it.each([
-    ['https://app.example.com:*', /port wildcard on "app.example.com"; any port of a host that is not loopback means any service on it/],
+    [
+      'https://app.example.com:*',
+      /port wildcard on "app.example.com", which is not localhost, 127\.0\.0\.1 or \[::1\]; on any other host, any port means any service on it/,
+    ],
     ['https://*.example.com:*', /port wildcard on "\*\.example\.com"/],
     ['http://127.0.0.2:*', /port wildcard on "127\.0\.0\.2"/],
     ['http://localhost.:*', /port wildcard on "localhost\."/],
@@ -57,7 +60,7 @@ describe('parseOriginRuleString: loopback port rules', () => {
   it('the fix of a port wildcard on a public host names the loopback forms', () => {
     expect(parseOriginRuleString('https://app.example.com:*')).toEqual({
       problem:
-        '"https://app.example.com:*" has a port wildcard on "app.example.com"; any port of a host that is not loopback means any service on it',
+        '"https://app.example.com:*" has a port wildcard on "app.example.com", which is not localhost, 127.0.0.1 or [::1]; on any other host, any port means any service on it',
       fix: 'list the exact origins with their ports, e.g. "https://app.example.com:8443"; a port wildcard is only for https://localhost:*, https://127.0.0.1:*, https://[::1]:*',
     });
   });
