@@ -9,6 +9,14 @@ import {
 import type { CorsModuleOptions } from '../policy/cors-policy-options.interface.js';
 import type { CorsOriginSource } from './cors-origin-source.interface.js';
 import { LoadedOriginSet, type LoadedOriginSetSettings } from './loaded-origin-set.js';
+import { isKeyOfOrigin, isKeyOfScope, scopePrefix } from './scoped-key.js';
+import { ScopedOriginSets } from './scoped-origin-sets.js';
+
+/** Which answers `CorsOriginCache.invalidate()` forgets: one tenant's (`scope`), or every tenant's when absent. */
+export interface CorsInvalidateOptions {
+  /** The tenant whose answer changed, as the class's `scope()` names it. */
+  readonly scope?: string;
+}
 
 /** What a shared lookup settled with: an answer, or `'failed'` (threw, rejected or timed out: refused, not cached). */
 export type LookupOutcome = boolean | 'failed';
@@ -17,7 +25,10 @@ export type LookupOutcome = boolean | 'failed';
 class ResolverAnswers {
   readonly allowed: BoundedAnswers;
   readonly refused: BoundedAnswers;
+  /** Keyed by origin, or by `scopedKey(scope, origin)` for a scoped class (one bound across all its scopes). */
   readonly pending = new Map<string, Promise<LookupOutcome>>();
+  /** Set once the class is known to be scoped: invalidation must then look for the origin in every scope. */
+  scoped = false;
   /** Calls of the resolver not settled yet (a timed-out call still holds a database connection). */
   inFlight = 0;
   /** Bumped by invalidation, so that a lookup started before it does not store a stale answer. */
@@ -56,6 +67,7 @@ class ResolverAnswers {
 export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly byResolver = new Map<object, ResolverAnswers>();
   private readonly sources = new Map<object, LoadedOriginSet>();
+  private readonly scopedSources = new Map<object, ScopedOriginSets>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly maxInFlight: number;
@@ -68,15 +80,35 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
     this.maxInFlight = (options as CorsModuleOptions | null | undefined)?.resolverMaxInFlight ?? DEFAULT_RESOLVER_MAX_IN_FLIGHT;
   }
 
-  /** Forgets every resolver's answer for `origin` (exact `Origin` bytes, e.g. `https://app.example.com`) and reloads every source. */
-  invalidate(origin: string): void {
+  /**
+   * Forgets every resolver's answer for `origin` (exact `Origin` bytes, e.g. `https://app.example.com`)
+   * and reloads every source. With `{ scope }`, only that tenant's answers of scoped classes
+   * (unscoped classes forget the origin either way); without it, the origin in every scope.
+   */
+  invalidate(origin: string, options?: CorsInvalidateOptions): void {
+    const scope = options?.scope;
     for (const resolver of this.byResolver.values()) {
       resolver.allowed.delete(origin);
       resolver.refused.delete(origin);
       resolver.pending.delete(origin);
+      if (resolver.scoped) {
+        const matches = scope === undefined ? (key: string) => isKeyOfOrigin(key, origin) : (key: string) => key === scopePrefix(scope) + origin;
+        forgetKeys(resolver, matches);
+      }
       resolver.generation++;
     }
     for (const source of this.sources.values()) source.invalidate(origin);
+    for (const sets of this.scopedSources.values()) sets.invalidate(origin, scope);
+  }
+
+  /** Forgets every answer of one tenant (`scope`, as the classes' `scope()` names it) and reloads its sources' sets. */
+  invalidateScope(scope: string): void {
+    for (const resolver of this.byResolver.values()) {
+      if (!resolver.scoped) continue;
+      forgetKeys(resolver, (key) => isKeyOfScope(key, scope));
+      resolver.generation++;
+    }
+    for (const sets of this.scopedSources.values()) sets.invalidateScope(scope);
   }
 
   /** Forgets every answer of every resolver and reloads every source. */
@@ -88,6 +120,7 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
       resolver.generation++;
     }
     for (const source of this.sources.values()) source.invalidateAll();
+    for (const sets of this.scopedSources.values()) sets.invalidateAll();
   }
 
   /** How many answers (allowed and refused) are cached for a resolver (for tests and metrics). */
@@ -185,6 +218,18 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
     return set;
   }
 
+  /** The per-tenant sets of a scoped `CorsOriginSource` class, created once per class; each tenant loaded when first needed. @internal */
+  scopedSourceSets(type: object, create: (ttlMs: number, maxEntries: number) => ScopedOriginSets): ScopedOriginSets {
+    let sets = this.scopedSources.get(type);
+    if (sets === undefined) this.scopedSources.set(type, (sets = create(this.ttlMs, this.maxEntries)));
+    return sets;
+  }
+
+  /** Marks a resolver class as scoped: its keys are `scopedKey(scope, origin)`. @internal */
+  markScoped(resolver: object): void {
+    this.stateOf(resolver).scoped = true;
+  }
+
   /** Loads every source before the app takes requests (a failed load is logged and retried; the app starts anyway). */
   async onApplicationBootstrap(): Promise<void> {
     await Promise.all([...this.sources.values()].map((source) => source.start()));
@@ -192,6 +237,12 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
 
   onModuleDestroy(): void {
     for (const source of this.sources.values()) source.stop();
+    for (const sets of this.scopedSources.values()) sets.stop();
+  }
+
+  /** How many tenants a scoped source class holds loaded (for tests and metrics): at most `resolverCache.maxEntries` of each kind. */
+  scopesLoaded(source: object): number {
+    return this.scopedSources.get(source)?.size ?? 0;
   }
 
   private stateOf(resolver: object): ResolverAnswers {
@@ -199,4 +250,11 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
     if (state === undefined) this.byResolver.set(resolver, (state = new ResolverAnswers(this.maxEntries)));
     return state;
   }
+}
+
+/** Drops the answers and lookups whose key `matches` (a scan: invalidation is rare, lookups are not). */
+function forgetKeys(state: ResolverAnswers, matches: (key: string) => boolean): void {
+  state.allowed.deleteWhere(matches);
+  state.refused.deleteWhere(matches);
+  for (const key of [...state.pending.keys()]) if (matches(key)) state.pending.delete(key);
 }
