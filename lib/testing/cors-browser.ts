@@ -23,6 +23,8 @@ export interface CorsFetchInit {
   readonly cookie?: string;
   /** The page's origin for this call. @defaultValue the browser's `origin` */
   readonly origin?: string;
+  /** The `Host` of the API for this call (a tenant's host, for a `Host`-scoped resolver). @defaultValue the browser's `host` */
+  readonly host?: string;
 }
 
 /** Why the browser refused: at which step, why, and what the library decided there (when recorded). */
@@ -62,6 +64,11 @@ export interface CorsBrowserOptions {
   readonly origin: string;
   /** Where the library's decisions are recorded; found in the app's module options when omitted. */
   readonly decisions?: CorsDecisionRecorder;
+  /**
+   * The `Host` the browser sends, as if the API were reached at that name (e.g.
+   * `'acme.api.example'`, for a `Host`-scoped resolver). @defaultValue the server's address
+   */
+  readonly host?: string;
 }
 
 /** A browser page on one origin that calls an app, and judges each answer as the Fetch standard does. */
@@ -85,7 +92,7 @@ export interface CorsBrowser {
 export function createCorsBrowser(target: CorsTestTarget, options: CorsBrowserOptions): CorsBrowser {
   const server = serverOf(target);
   const recorder = options.decisions ?? findRecorder(target);
-  return { fetch: (path, init = {}) => corsFetch(server, recorder, options.origin, path, init) };
+  return { fetch: (path, init = {}) => corsFetch(server, recorder, options.origin, path, { host: options.host, ...init }) };
 }
 
 async function corsFetch(
@@ -107,18 +114,23 @@ async function corsFetch(
       outcome(step, reason, preflight, response, credentials, decisions, origin);
     let preflight: CorsExchange | undefined;
     if (needsPreflight(method, unsafeNames)) {
-      const ask: Record<string, string> = { Accept: '*/*', Origin: origin, 'Access-Control-Request-Method': method };
+      const ask: Record<string, string> = { Accept: '*/*', Origin: origin, 'Access-Control-Request-Method': method, ...hostOf(init) };
       if (unsafeNames.length > 0) ask['Access-Control-Request-Headers'] = unsafeNames.join(',');
       preflight = await recorded(recorder, decisions, true, origin, path, () => exchange(host, port, 'OPTIONS', path, ask, undefined));
       const refused = preflightCheck(preflight.status, preflight.headers, { origin, method, headerNames, unsafeNames, credentials });
       if (refused !== undefined) return judge('preflight', refused, preflight);
     }
-    const sent: Record<string, string> = { ...headers, Origin: origin };
+    const sent: Record<string, string> = { ...headers, Origin: origin, ...hostOf(init) };
     if (!headerNames.includes('accept')) sent.Accept = '*/*';
     if (credentials && init.cookie !== undefined) sent.Cookie = init.cookie;
     const response = await recorded(recorder, decisions, false, origin, path, () => exchange(host, port, method, path, sent, init.body));
     return judge('response', corsCheck(response.headers, origin, credentials), preflight, response);
   });
+}
+
+/** The `Host` header to send instead of the server's address, if one is named. */
+function hostOf(init: CorsFetchInit): Record<string, string> {
+  return init.host === undefined ? {} : { Host: init.host };
 }
 
 function pageHeaders(init: CorsFetchInit): Record<string, string> {
