@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Agent, request as httpRequest } from 'node:http';
-import { Controller, Get, Injectable, Logger, Module, Param, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Injectable, Logger, Module, Param, Post, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import {
   CorsCacheInvalidator,
@@ -8,12 +8,14 @@ import {
   CorsOriginCache,
   CorsPolicy,
   CorsPolicyMap,
+  corsCsrfExclusion,
   type CorsDecision,
   type CorsModuleOptions,
   type CorsOriginResolver,
   type CorsOriginSource,
   type CorsRequest,
 } from '../lib/index.js';
+import { assertCorsAllowed, assertCorsRefused, createCorsBrowser } from '../lib/testing/index.js';
 import { createPlatformFactoryApp, describeOnPlatforms } from './support/apps.js';
 
 /**
@@ -291,6 +293,21 @@ describeOnPlatforms('Tenant-scoped resolvers', () => {
     expect(running.header.calls.byKey.size).toBe(0);
   });
 
+  it('debug explains a refusal for want of a scope, and names the tenant of the others', async () => {
+    await running.app.close();
+    running = await start({ debug: true });
+    const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      await allowOrigin('/header', ACME);
+      await allowOrigin('/header', ACME, { 'X-Tenant': 'globex' });
+      const lines = warnings.mock.calls.map((call) => String(call[0])).filter((line) => line.startsWith('Refused'));
+      expect(lines[0]).toMatch(/no scope.*scope\(\) of HeaderOrigins found no tenant in this request/);
+      expect(lines[1]).toMatch(/origin not trusted \(scope "globex"\)/);
+    } finally {
+      warnings.mockRestore();
+    }
+  });
+
   it('the policy map names the class and that it is scoped', () => {
     const entries = running.app.get(CorsPolicyMap).list();
     const host = entries.find((entry) => entry.path === '/host');
@@ -425,7 +442,9 @@ function getOnHost(agent: Agent, url: string, host: string, origin: string): Pro
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { agent, headers: { Host: host, Origin: origin } }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, allowOrigin: res.headers['access-control-allow-origin'] as string | undefined }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, allowOrigin: res.headers['access-control-allow-origin'] as string | undefined }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -504,5 +523,91 @@ describe('Tenant-scoped startup validation', () => {
     const app = await createPlatformFactoryApp(BadModule, { logger: false }, 'express');
     await expect(app.init()).rejects.toThrow(/BadVary\.varyOn must be an array of request header names/);
     await app.close();
+  });
+});
+
+@Controller()
+class EverywhereController {
+  @Get('defaults')
+  defaults() {
+    return { ok: true };
+  }
+
+  @Get('named')
+  @CorsPolicy('tenants')
+  named() {
+    return { ok: true };
+  }
+
+  @Post('change')
+  change() {
+    return { ok: true };
+  }
+}
+
+describeOnPlatforms('Scoped classes everywhere an origin rule goes', () => {
+  const acme = { Host: 'acme.tenants.test' };
+  const globex = { Host: 'globex.tenants.test' };
+  async function startEverywhere(extra: CorsModuleOptions = {}, csrf = false): Promise<INestApplication> {
+    @Module({
+      imports: [
+        CorsModule.forRoot({
+          origin: [HostOrigins],
+          credentials: true,
+          policies: { tenants: { origin: [HeaderOrigins], credentials: true } },
+          paths: { '/graphql': 'tenants' },
+          ...extra,
+        }),
+      ],
+      controllers: [EverywhereController],
+      providers: [HostOrigins, HeaderOrigins],
+    })
+    class EverywhereModule {}
+    const app = await createPlatformFactoryApp(EverywhereModule, { logger: false });
+    if (csrf) app.enableCsrfProtection({ exclude: corsCsrfExclusion(app) });
+    await app.listen(0, '127.0.0.1');
+    return app;
+  }
+  let app: INestApplication;
+  afterEach(() => app?.close());
+  const on = (call: request.Test, headers: Record<string, string>) => {
+    for (const [name, value] of Object.entries(headers)) call = call.set(name, value);
+    return call;
+  };
+
+  it('module defaults, a named policy and a paths pattern judge per tenant', async () => {
+    app = await startEverywhere();
+    const server = app.getHttpServer();
+    const allow = async (path: string, headers: Record<string, string>) =>
+      (await on(request(server).get(path).set('Origin', ACME), headers)).headers['access-control-allow-origin'] as string | undefined;
+    expect(await allow('/defaults', acme)).toBe(ACME);
+    expect(await allow('/defaults', globex)).toBeUndefined();
+    expect(await allow('/named', { 'X-Tenant': 'acme' })).toBe(ACME);
+    expect(await allow('/named', { 'X-Tenant': 'globex' })).toBeUndefined();
+    expect(await allow('/graphql', { 'X-Tenant': 'acme' })).toBe(ACME);
+    expect(await allow('/graphql', { 'X-Tenant': 'globex' })).toBeUndefined();
+    // The paths pattern's policy carries the class's varyOn, on the 404 too.
+    expect((await on(request(server).get('/graphql').set('Origin', ACME), { 'X-Tenant': 'acme' })).headers.vary).toBe('Origin, X-Tenant');
+  });
+
+  it('strict mode refuses another tenant\u2019s origin with 403, after its answer is cached for its own tenant', async () => {
+    app = await startEverywhere({ strict: { appOrigins: [] } });
+    const server = app.getHttpServer();
+    await on(request(server).post('/change').set('Origin', ACME), acme).expect(201);
+    await on(request(server).post('/change').set('Origin', ACME), globex).expect(403);
+  });
+
+  it('corsCsrfExclusion() lets a tenant\u2019s origin through on its tenant only', async () => {
+    app = await startEverywhere({}, true);
+    const server = app.getHttpServer();
+    await on(request(server).post('/change').set('Origin', ACME), acme).expect(201);
+    await on(request(server).post('/change').set('Origin', ACME), globex).expect(403);
+  });
+
+  it('the testing kit sends the Host a browser would use for a tenant', async () => {
+    app = await startEverywhere();
+    const onAcme = createCorsBrowser(app, { origin: ACME, host: 'acme.tenants.test' });
+    assertCorsAllowed(await onAcme.fetch('/defaults', { credentials: 'include' }));
+    assertCorsRefused(await onAcme.fetch('/defaults', { credentials: 'include', host: 'globex.tenants.test' }));
   });
 });
