@@ -92,7 +92,8 @@ export function resolveSampleConfig(overrides: SampleConfigOverrides = {}, env: 
       overrides.cacheTtlMs ?? parseInteger('CORS_CACHE_TTL_MS', env.CORS_CACHE_TTL_MS, DEFAULT_CACHE_TTL_MS, Number.MAX_SAFE_INTEGER),
     originsTable: overrides.originsTable ?? DEFAULT_ORIGINS_TABLE,
     tenantOriginsTable:
-      overrides.tenantOriginsTable ?? (overrides.originsTable === undefined ? DEFAULT_TENANT_ORIGINS_TABLE : `${overrides.originsTable}_tenants`),
+      overrides.tenantOriginsTable ??
+      (overrides.originsTable === undefined ? DEFAULT_TENANT_ORIGINS_TABLE : `${overrides.originsTable}_tenants`),
     originsChannel: overrides.originsChannel ?? DEFAULT_ORIGINS_CHANNEL,
     instanceId: checkInstanceId(overrides.instanceId ?? nonEmpty(env.INSTANCE_ID) ?? defaultInstanceId()),
     listener: { ...DEFAULT_LISTENER_TIMING, ...overrides.listener },

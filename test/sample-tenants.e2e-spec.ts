@@ -87,8 +87,14 @@ describe.each(databases)('sample tenants on $name', (database) => {
     });
 
     it('DELETE removes it from that tenant only (204, then 404)', async () => {
-      await request(server).delete(`/admin/tenants/globex/origins/${encodeURIComponent(ACME)}`).set(AUTH).expect(204);
-      await request(server).delete(`/admin/tenants/globex/origins/${encodeURIComponent(ACME)}`).set(AUTH).expect(404);
+      await request(server)
+        .delete(`/admin/tenants/globex/origins/${encodeURIComponent(ACME)}`)
+        .set(AUTH)
+        .expect(204);
+      await request(server)
+        .delete(`/admin/tenants/globex/origins/${encodeURIComponent(ACME)}`)
+        .set(AUTH)
+        .expect(404);
       expect(allowOrigin(await orders('globex', ACME))).toBeUndefined();
       expect(allowOrigin(await orders('acme', ACME))).toBe(ACME);
     });
@@ -137,7 +143,10 @@ if (postgresUrl) {
         if (seen === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
       }
       expect(seen).toBe(ACME);
-      await request(a).delete(`/admin/tenants/acme/origins/${encodeURIComponent(ACME)}`).set(AUTH).expect(204);
+      await request(a)
+        .delete(`/admin/tenants/acme/origins/${encodeURIComponent(ACME)}`)
+        .set(AUTH)
+        .expect(204);
       const removedBy = Date.now() + 1_000;
       let still: string | undefined = ACME;
       while (still !== undefined && Date.now() < removedBy) {

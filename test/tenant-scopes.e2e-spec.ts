@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Agent, request as httpRequest } from 'node:http';
-import { Controller, Get, Injectable, Logger, Module, Param, Post, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Header, Injectable, Logger, Module, Param, Post, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import {
   CorsCacheInvalidator,
@@ -141,6 +141,13 @@ class TenantsController {
     return { ok: true };
   }
 
+  @Get('header-own-vary')
+  @CorsPolicy({ origin: [HeaderOrigins], credentials: true })
+  @Header('Vary', 'Accept-Encoding')
+  headerOwnVary() {
+    return { ok: true };
+  }
+
   @Get('throws')
   @CorsPolicy({ origin: [ThrowingScope] })
   throws() {
@@ -265,6 +272,13 @@ describeOnPlatforms('Tenant-scoped resolvers', () => {
       .set('Access-Control-Request-Method', 'GET');
     expect(preflight.headers['access-control-allow-origin']).toBe(ACME);
     expect(preflight.headers.vary).toContain('Origin, X-Tenant');
+    // A handler's own Vary keeps the varyOn header, as it keeps Origin.
+    const own = await get('/header-own-vary', ACME, { 'X-Tenant': 'acme' }).expect(200);
+    expect(
+      String(own.headers.vary)
+        .split(/\s*,\s*/)
+        .sort(),
+    ).toEqual(['Accept-Encoding', 'Origin', 'X-Tenant']);
     // Host-scoped and path-scoped classes add nothing: the URL already keys every cache.
     expect((await get('/host', ACME, { Host: 'acme.tenants.test' })).headers.vary).toBe('Origin');
   });

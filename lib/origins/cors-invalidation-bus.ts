@@ -154,7 +154,8 @@ function parseInvalidation(payload: unknown): Invalidation | string {
   if (payload.length > CORS_INVALIDATION_MAX_PAYLOAD_LENGTH) {
     return `${payload.length} characters long (at most ${CORS_INVALIDATION_MAX_PAYLOAD_LENGTH})`;
   }
-  if (!payload.startsWith('{')) return parseSerializedOrigin(payload) === undefined ? `not a serialized origin: ${excerpt(payload)}` : { origin: payload };
+  if (!payload.startsWith('{'))
+    return parseSerializedOrigin(payload) === undefined ? `not a serialized origin: ${excerpt(payload)}` : { origin: payload };
   let parsed: unknown;
   try {
     parsed = JSON.parse(payload);

@@ -92,7 +92,8 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
       resolver.refused.delete(origin);
       resolver.pending.delete(origin);
       if (resolver.scoped) {
-        const matches = scope === undefined ? (key: string) => isKeyOfOrigin(key, origin) : (key: string) => key === scopePrefix(scope) + origin;
+        const matches =
+          scope === undefined ? (key: string) => isKeyOfOrigin(key, origin) : (key: string) => key === scopePrefix(scope) + origin;
         forgetKeys(resolver, matches);
       }
       resolver.generation++;

@@ -41,11 +41,15 @@ export class ScopedOriginSets {
     }
     if (this.firstLoads >= this.settings.maxLoading) return undefined;
     const source = this.source;
-    const set: LoadedOriginSet = new LoadedOriginSet({ loadOrigins: () => source.loadOrigins(scope) }, `${this.name} (scope ${JSON.stringify(scope)})`, {
-      ...this.settings,
-      lazy: true,
-      onLoad: () => this.file(scope, set),
-    });
+    const set: LoadedOriginSet = new LoadedOriginSet(
+      { loadOrigins: () => source.loadOrigins(scope) },
+      `${this.name} (scope ${JSON.stringify(scope)})`,
+      {
+        ...this.settings,
+        lazy: true,
+        onLoad: () => this.file(scope, set),
+      },
+    );
     this.put(this.empty, scope, set);
     this.firstLoads++;
     void set.start().then(() => this.firstLoads--);

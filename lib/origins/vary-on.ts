@@ -1,5 +1,6 @@
 import type { CompileReport } from '../policy/policy-compiler.js';
 import { isToken } from '../headers/header-tokens.js';
+import { keepVaryField } from '../headers/vary.js';
 
 /** Headers that never need to be in `varyOn`: the URL and `Host` already separate caches, `Origin` is always there. */
 const IMPLIED = new Set(['host', 'origin']);
@@ -22,7 +23,10 @@ export function checkVaryOn(instance: object, className: string, declaredAt: str
     });
     return [];
   }
-  return (names as string[]).filter((name) => !IMPLIED.has(name.toLowerCase()));
+  const fields = (names as string[]).filter((name) => !IMPLIED.has(name.toLowerCase()));
+  // A handler that sets its own `Vary` must not drop them, as it cannot drop `Origin`.
+  for (const field of fields) keepVaryField(field);
+  return fields;
 }
 
 function describe(value: unknown): string {

@@ -159,8 +159,8 @@ function varyFields(wildcard: boolean, reflectHeaders: boolean, scoped: readonly
 
 /** The scope of a policy's first scoped class, for decisions and the policy map (`undefined`: unscoped). */
 function policyScope(scoped: readonly ScopedCheckInfo[]): CompiledPolicy['scope'] {
-  const first = scoped[0];
-  return first === undefined ? undefined : { scopedBy: scoped.map((info) => info.scopedBy), read: first.readScope };
+  if (scoped.length === 0) return undefined;
+  return { scopedBy: scoped.map((info) => info.scopedBy), read: scoped[0].readScope };
 }
 
 /** The header value the `cors` package would send: arrays joined with ',', strings as written. */

@@ -1,16 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  NotFoundException,
-  Param,
-  Post,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Param, Post, Res, UseGuards } from '@nestjs/common';
 import { CorsOriginCache, CorsPolicy, CorsPolicyMap, type CorsPolicyMapEntry } from '../../lib/index.js';
 import { OriginsRepository } from '../origins/origins.repository.js';
 import { AdminTokenGuard } from './admin-token.guard.js';

@@ -68,6 +68,7 @@ export class TenantAdminController {
 const ANNOUNCEMENT_OVERHEAD = 100;
 
 function tenantName(tenant: string): string {
-  if (!TENANT_NAME.test(tenant)) throw new BadRequestException(`"${tenant.slice(0, 80)}" is not a tenant name (a-z, 0-9 and -, at most 63)`);
+  if (!TENANT_NAME.test(tenant))
+    throw new BadRequestException(`"${tenant.slice(0, 80)}" is not a tenant name (a-z, 0-9 and -, at most 63)`);
   return tenant;
 }
