@@ -5,11 +5,11 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Injectable, Module, type INestApplication, type Type } from '@nestjs/common';
 import { WebSocketGateway } from '@nestjs/websockets';
-import { WebSocket } from 'ws';
 import { CorsModule, CorsPolicy, type CorsDecision, type CorsOriginResolver, type CorsRequest } from '../lib/index.js';
 import { CorsIoAdapter } from '../lib/websockets/socket-io.js';
 import { CorsWsAdapter } from '../lib/websockets/ws.js';
 import { createPlatformFactoryApp, describeOnPlatforms } from './support/apps.js';
+import { upgradeStatus } from './support/socket-clients.js';
 
 const ACME = 'https://app.acme.example';
 const TRUST = new Map([
@@ -39,20 +39,7 @@ class TenantWsGateway {}
 class TenantIoGateway {}
 
 /** The HTTP status of a WebSocket handshake sent with `Origin` and `Host` (101 when accepted). */
-function handshake(url: string, origin: string, host: string): Promise<number> {
-  const socket = new WebSocket(url, { origin, headers: { Host: host } });
-  return new Promise((resolve) => {
-    socket.once('open', () => {
-      socket.terminate();
-      resolve(101);
-    });
-    socket.once('unexpected-response', (_request, response) => {
-      socket.terminate();
-      resolve(response.statusCode ?? 0);
-    });
-    socket.once('error', () => resolve(0));
-  });
-}
+const handshake = (url: string, origin: string, host: string): Promise<number> => upgradeStatus(url, origin, { Host: host });
 
 async function listen(gateway: Type, adapter: 'ws' | 'socket.io', decisions: CorsDecision[]) {
   @Module({
