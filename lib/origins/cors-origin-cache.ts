@@ -52,6 +52,12 @@ class ResolverAnswers {
  * It also holds the loaded sets of `CorsOriginSource` rules: `invalidate()` and
  * `invalidateAll()` reload them.
  *
+ * A tenant-scoped class (one with `scope(request)`) is cached per (class, scope, origin), under
+ * the same bounds: `maxEntries` answers and `resolverMaxInFlight` lookups per class, all its
+ * scopes together, so a flood of made-up tenants is bounded like a flood of origins.
+ * `invalidate(origin, { scope })` forgets one tenant's answer, `invalidate(origin)` the origin in
+ * every scope, `invalidateScope(scope)` every answer of one tenant.
+ *
  * Inject it where your data changes, so that the change takes effect at once:
  * @example
  * ```ts
