@@ -179,10 +179,8 @@ export function createDynamicCheckFactory(
       );
     };
     // `key` is the origin, or `scopedKey(scope, origin)`: one cache, one in-flight bound per class.
-    // A cached answer is returned synchronously, without building the lookup.
-    const check = (key: string, origin: string, request: CorsRequest, scope: string | undefined): boolean | Promise<boolean> => {
-      const cached = cache.answerOf(type, key);
-      if (cached !== undefined) return cached;
+    // Only misses come here: a cached answer is returned synchronously, without building the lookup.
+    const miss = (key: string, origin: string, request: CorsRequest, scope: string | undefined): boolean | Promise<boolean> => {
       const lookup = cache.pendingOf(type, key) ?? cache.startLookup(type, key, (release) => ask(origin, request, scope, release));
       if (lookup === undefined) {
         busy.record();
@@ -192,13 +190,16 @@ export function createDynamicCheckFactory(
       return lookup.then((outcome) => answerFor(request, outcome));
     };
     const info = scopedInfo(resolver, type, 'resolver', declaredAt, report);
-    if (info === undefined) return (origin, request) => check(origin, origin, request, undefined);
+    if (info === undefined) {
+      return (origin, request) => cache.answerOf(type, origin) ?? miss(origin, origin, request, undefined);
+    }
     cache.markScoped(type);
     const { readScope } = info;
     return withScopeInfo((origin: string, request: CorsRequest) => {
       const scope = readScope(request);
       if (scope === undefined) return refuseWithoutScope(request);
-      return check(scopedKey(scope, origin), origin, request, scope);
+      const key = scopedKey(scope, origin);
+      return cache.answerOf(type, key) ?? miss(key, origin, request, scope);
     }, info);
   }
 
