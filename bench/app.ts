@@ -16,6 +16,7 @@ import {
   type CorsOriginResolver,
   type CorsOriginSource,
   type CorsPolicyArgument,
+  type CorsRequest,
 } from '../lib/index.js';
 import { ALLOWED_METHODS, LOOKUP_DELAY_MS, THREE_ORIGINS, manyOrigins, platformOf, type VariantSpec } from './shared.js';
 
@@ -41,6 +42,18 @@ function lookup(origin: string | undefined): Promise<boolean> {
 
 @Injectable()
 export class BenchOriginResolver implements CorsOriginResolver {
+  isOriginAllowed(origin: string): Promise<boolean> {
+    resolverCalls.set(origin, (resolverCalls.get(origin) ?? 0) + 1);
+    return lookup(origin);
+  }
+}
+
+/** The same resolver, tenant-scoped by the `Host` header (every bench request has the same one). */
+@Injectable()
+export class BenchScopedOriginResolver implements CorsOriginResolver {
+  scope(request: CorsRequest): string | undefined {
+    return request.headers.host;
+  }
   isOriginAllowed(origin: string): Promise<boolean> {
     resolverCalls.set(origin, (resolverCalls.get(origin) ?? 0) + 1);
     return lookup(origin);
@@ -232,6 +245,9 @@ export async function createBenchApp({ variant, routes }: BenchAppOptions): Prom
     if (variant.origins === 'resolver') {
       imports.push(CorsModule.forRoot({ origin: [BenchOriginResolver], credentials: true, maxAge: 600 }));
       providers.push(BenchOriginResolver);
+    } else if (variant.origins === 'resolver-scoped') {
+      imports.push(CorsModule.forRoot({ origin: [BenchScopedOriginResolver], credentials: true, maxAge: 600 }));
+      providers.push(BenchScopedOriginResolver);
     } else if (variant.origins === 'source') {
       imports.push(CorsModule.forRoot({ origin: [BenchOriginSource], credentials: true, maxAge: 600 }));
       providers.push(BenchOriginSource);

@@ -408,7 +408,7 @@ async function runLoad(variants: readonly VariantSpec[]): Promise<{ results: Loa
           requests += Math.round(measurement.rps * settings.durationS);
           line.push(`${scenario.name} ${Math.round(measurement.rps)}/s`);
         }
-        if (variant.origins === 'resolver' || variant.origins === 'callback') {
+        if (variant.origins === 'resolver' || variant.origins === 'resolver-scoped' || variant.origins === 'callback') {
           const reply = await counters(server, variant);
           counts.push({
             variant: variant.name,

@@ -33,6 +33,7 @@ export type VariantName =
   | 'lib-3'
   | 'lib-10k'
   | 'lib-resolver'
+  | 'lib-resolver-scoped'
   | 'enableCors-async'
   | 'lib-paths-50'
   | 'lib-source'
@@ -55,9 +56,10 @@ export interface VariantSpec {
   readonly cors: 'none' | 'floor' | 'enableCors' | 'lib';
   /**
    * `3` / `10000` static origins, `resolver` (CorsOriginResolver class), `callback` (async origin
-   * callback), `source` (CorsOriginSource class loading the 3 origins).
+   * callback), `source` (CorsOriginSource class loading the 3 origins), `resolver-scoped` (the
+   * resolver with a `scope()` reading the `Host` header: answers cached per (host, origin)).
    */
-  readonly origins: 3 | 10_000 | 'resolver' | 'callback' | 'source';
+  readonly origins: 3 | 10_000 | 'resolver' | 'resolver-scoped' | 'callback' | 'source';
   /** `paths` patterns in the module options (none when absent); the scenarios' routes are controller routes, so none applies. */
   readonly pathPatterns?: number;
   /** With an `onDecision` hook that counts decisions by route and reason (what a metrics recipe does). */
@@ -86,6 +88,12 @@ export const VARIANTS: readonly VariantSpec[] = [
   { name: 'lib-3', label: 'CorsModule, 3 origins', cors: 'lib', origins: 3 },
   { name: 'lib-10k', label: 'CorsModule, 10,000 origins', cors: 'lib', origins: 10_000 },
   { name: 'lib-resolver', label: 'CorsModule, resolver 1 ms (cached)', cors: 'lib', origins: 'resolver' },
+  {
+    name: 'lib-resolver-scoped',
+    label: 'CorsModule, Host-scoped resolver 1 ms (cached)',
+    cors: 'lib',
+    origins: 'resolver-scoped',
+  },
   { name: 'enableCors-async', label: 'enableCors, async origin callback 1 ms', cors: 'enableCors', origins: 'callback' },
   { name: 'lib-paths-50', label: 'CorsModule, 3 origins, 50 path patterns', cors: 'lib', origins: 3, pathPatterns: 50 },
   { name: 'lib-source', label: 'CorsModule, CorsOriginSource of 3 origins', cors: 'lib', origins: 'source' },

@@ -12,6 +12,7 @@ import type { PathMatch, RouteEntry } from './routes/policy-table.js';
 import { preflightRefusals } from './headers/preflight-check.js';
 import { parseSerializedOrigin } from './origins/serialized-origin.js';
 import { appendVary, setCorsHeader } from './headers/vary.js';
+import { scopeNote } from './origins/origin-scope.js';
 
 type Next = (error?: unknown) => void;
 
@@ -124,7 +125,7 @@ export class CorsMiddleware {
       }
       return next();
     }
-    appendVary(res, 'Origin');
+    appendVary(res, policy.actualVary);
     if (origin === undefined) return next();
     const decision = matchOrigin(policy.origins, origin, req);
     if (typeof decision === 'boolean') return this.settle(runtime, policy, route, origin, req, res, next, decision);
@@ -236,7 +237,7 @@ export class CorsMiddleware {
     const { explainer, decisions } = runtime;
     if (explainer === undefined && decisions === undefined) return;
     const reason = refusalReason(origin, req);
-    explainer?.explain(reason, origin, route ?? `${method} ${req.url}`, policy);
+    explainer?.explain(reason, origin, route ?? `${method} ${req.url}`, policy, scopeNote(policy, req));
     decisions?.report(preflight, false, origin, method, req, route, policy, reason);
   }
 }

@@ -1,7 +1,7 @@
 export { CorsModule } from './cors.module.js';
 export type { CorsModuleExtras } from './cors.module-definition.js';
 export { CorsPolicy } from './cors-policy.decorator.js';
-export { CorsOriginCache } from './origins/cors-origin-cache.js';
+export { CorsOriginCache, type CorsInvalidateOptions } from './origins/cors-origin-cache.js';
 export {
   CorsCacheInvalidator,
   CORS_INVALIDATION_MAX_PAYLOAD_LENGTH,

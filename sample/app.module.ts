@@ -6,6 +6,8 @@ import { CatalogueController } from './catalogue/catalogue.controller.js';
 import { OriginsModule } from './origins/origins.module.js';
 import { PartnerOrdersController } from './partners/partner-orders.controller.js';
 import { PartnerOrdersGateway } from './partners/partner-orders.gateway.js';
+import { TenantAdminController } from './admin/tenant-admin.controller.js';
+import { TenantOrdersController } from './tenants/tenant-orders.controller.js';
 import { PaymentsWebhookController } from './webhooks/payments-webhook.controller.js';
 import { SAMPLE_CONFIG, type SampleConfig } from './sample-config.js';
 
@@ -21,13 +23,21 @@ export class AppModule {
           databaseUrl: config.databaseUrl,
           pgliteDir: config.pgliteDir,
           table: config.originsTable,
+          tenantTable: config.tenantOriginsTable,
           channel: config.originsChannel,
           instanceId: config.instanceId,
           listener: config.listener,
           poolSize: config.poolSize,
         }),
       ],
-      controllers: [CatalogueController, PartnerOrdersController, AdminController, PaymentsWebhookController],
+      controllers: [
+        CatalogueController,
+        PartnerOrdersController,
+        TenantOrdersController,
+        AdminController,
+        TenantAdminController,
+        PaymentsWebhookController,
+      ],
       providers: [{ provide: SAMPLE_CONFIG, useValue: config }, AdminTokenGuard, PartnerOrdersGateway],
     };
   }

@@ -25,6 +25,11 @@ export interface SampleConfig {
   /** The table of trusted origins. Not an env var: tests use a table of their own on a shared server. */
   readonly originsTable: string;
   /**
+   * The table of each tenant's trusted origins (default `tenant_origins`; with a custom
+   * `originsTable`, `<originsTable>_tenants`, so a test's tables stay its own).
+   */
+  readonly tenantOriginsTable: string;
+  /**
    * The NOTIFY channel on which instances announce origin changes (default `cors_origins`).
    * Not an env var: tests use a channel of their own on a shared server.
    */
@@ -60,6 +65,7 @@ export type SamplePlatform = 'express' | 'fastify';
 export const DEFAULT_PGLITE_DIR = 'sample/.data';
 export const DEFAULT_CACHE_TTL_MS = 60_000;
 export const DEFAULT_ORIGINS_TABLE = 'trusted_origins';
+export const DEFAULT_TENANT_ORIGINS_TABLE = 'tenant_origins';
 export const DEFAULT_ORIGINS_CHANNEL = 'cors_origins';
 export const DEFAULT_POOL_SIZE = 5;
 export const DEFAULT_LISTENER_TIMING: ListenerTiming = { reconnectInitialMs: 100, reconnectMaxMs: 5_000, heartbeatMs: 10_000 };
@@ -85,6 +91,9 @@ export function resolveSampleConfig(overrides: SampleConfigOverrides = {}, env: 
     cacheTtlMs:
       overrides.cacheTtlMs ?? parseInteger('CORS_CACHE_TTL_MS', env.CORS_CACHE_TTL_MS, DEFAULT_CACHE_TTL_MS, Number.MAX_SAFE_INTEGER),
     originsTable: overrides.originsTable ?? DEFAULT_ORIGINS_TABLE,
+    tenantOriginsTable:
+      overrides.tenantOriginsTable ??
+      (overrides.originsTable === undefined ? DEFAULT_TENANT_ORIGINS_TABLE : `${overrides.originsTable}_tenants`),
     originsChannel: overrides.originsChannel ?? DEFAULT_ORIGINS_CHANNEL,
     instanceId: checkInstanceId(overrides.instanceId ?? nonEmpty(env.INSTANCE_ID) ?? defaultInstanceId()),
     listener: { ...DEFAULT_LISTENER_TIMING, ...overrides.listener },

@@ -36,11 +36,12 @@ export class DecisionReporter {
     policy: CompiledPolicy,
     reason: RefusalReason | undefined,
   ): void {
-    const judged: CorsDecision =
-      reason === undefined || allowed
-        ? { preflight, allowed, origin, method, path: pathOf(req), route, policy: policy.describedAs }
-        : { preflight, allowed, origin, method, path: pathOf(req), route, policy: policy.describedAs, reason: toDecisionReason(reason) };
+    const base = { preflight, allowed, origin, method, path: pathOf(req), route, policy: policy.describedAs };
+    const judged: CorsDecision = reason === undefined || allowed ? base : { ...base, reason: toDecisionReason(reason) };
     const decision = withOriginRule(judged, policy, origin, reason);
+    // Only a scoped policy pays for its scope, read again here rather than carried by every request.
+    const scope = policy.scope?.read(req);
+    if (scope !== undefined) (decision as { scope?: string }).scope = scope;
     try {
       const result = this.hook(decision);
       if (isThenable(result)) result.then(undefined, this.onRejected);

@@ -5,7 +5,8 @@ export type CorsDecisionReason =
   | 'method not allowed'
   | 'header not allowed'
   | 'resolver failed'
-  | 'resolver busy';
+  | 'resolver busy'
+  | 'no scope';
 
 /**
  * What the library decided for one CORS request (BRIEF §8), passed to the module option
@@ -48,6 +49,11 @@ export interface CorsDecision {
    * absent when no pattern rule comes near.
    */
   readonly detail?: string;
+  /**
+   * The tenant scope of the request, when the policy uses a scoped resolver or source (what
+   * its first scoped class's `scope()` returns); absent otherwise, and when it found none.
+   */
+  readonly scope?: string;
 }
 
 /** The module option `onDecision`: called synchronously; a returned promise is never awaited. */

@@ -4,7 +4,7 @@ import type { CorsRequest } from '../cors-request.interface.js';
 import { explainPatternMiss } from '../origins/origin-explanation.js';
 
 /** Why a function or resolver refused an origin without judging it: the origin may well be trusted. */
-export type DynamicRefusalReason = 'resolver failed' | 'resolver busy';
+export type DynamicRefusalReason = 'resolver failed' | 'resolver busy' | 'no scope';
 
 /** Why a request did not get CORS headers (BRIEF §3.6). */
 export type RefusalReason =
@@ -60,6 +60,9 @@ const FIXES: Record<RefusalReason, (policy: CompiledPolicy) => string> = {
     'nothing to configure: a browser never sends such a list; check the client that sent it.',
   'resolver failed': () =>
     'the origin function or resolver threw or did not answer within resolverTimeoutMs (logged above); fix it or what it depends on.',
+  'no scope': (policy) =>
+    `the scope() of ${policy.scope?.scopedBy.join(', ') ?? 'the scoped resolver'} found no tenant in this request (it returned undefined, ` +
+    'a non-string or more than 256 characters, or threw: logged above); check the Host, path or header it reads, or what sent the request.',
   'resolver busy': () =>
     'this resolver had resolverMaxInFlight lookups in flight and its queue was full (resolverMaxQueued), or the origin waited longer than resolverTimeoutMs: raise them, make lookups faster, or load the set with a CorsOriginSource.',
 };

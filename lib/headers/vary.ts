@@ -6,6 +6,17 @@ import { isVaryName } from './header-tokens.js';
 /** The `Vary` fields this library adds: a handler's own `Vary` must not drop them. */
 const CORS_VARY_FIELDS = /^(?:origin|access-control-request-method|access-control-request-headers)$/i;
 /**
+ * The `varyOn` headers of the app's scoped resolvers and sources (lower case), kept like the
+ * CORS fields. Only ever grows, at startup: keeping one field too many in `Vary` is safe.
+ */
+const KEPT_SCOPE_FIELDS = new Set<string>();
+
+/** Keeps `name` in `Vary` when a handler sets its own, like the CORS fields (a scoped class's `varyOn` header). */
+export function keepVaryField(name: string): void {
+  KEPT_SCOPE_FIELDS.add(name.toLowerCase());
+}
+
+/**
  * On a response prototype whose `setHeader` keeps the CORS fields: the `setHeader` it replaced,
  * for the first `Vary` of a response, which has nothing to keep.
  */
@@ -89,7 +100,7 @@ function withCorsFieldsOf(current: ReturnType<ServerResponse['getHeader']>, valu
   const kept = String(current)
     .split(',')
     .map((field) => field.trim())
-    .filter((field) => CORS_VARY_FIELDS.test(field));
+    .filter((field) => CORS_VARY_FIELDS.test(field) || KEPT_SCOPE_FIELDS.has(field.toLowerCase()));
   if (kept.length === 0) return value;
   return withVaryFields(value, kept);
 }

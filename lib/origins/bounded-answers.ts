@@ -36,6 +36,11 @@ export class BoundedAnswers {
     this.expiries.delete(origin);
   }
 
+  /** Drops every answer whose key `matches`. */
+  deleteWhere(matches: (key: string) => boolean): void {
+    for (const key of [...this.expiries.keys()]) if (matches(key)) this.expiries.delete(key);
+  }
+
   clear(): void {
     this.expiries.clear();
   }

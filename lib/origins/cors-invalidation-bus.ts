@@ -3,6 +3,7 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import { CORS_LOGGER_CONTEXT } from '../cors.constants.js';
 import type { CorsOriginCache } from './cors-origin-cache.js';
 import { parseSerializedOrigin } from './serialized-origin.js';
+import { MAX_SCOPE_LENGTH } from './scoped-key.js';
 
 /** Longer payloads are ignored unread: no serialized origin a browser sends comes near it. */
 export const CORS_INVALIDATION_MAX_PAYLOAD_LENGTH = 2048;
@@ -25,8 +26,9 @@ export interface CorsCacheInvalidatorOptions {
  * every instance at once. It knows no bus: wire your client's three events to its three methods.
  *
  * - {@link CorsCacheInvalidator.onMessage}: a changed origin arrived. The payload is untrusted: only a serialized
- *   origin of at most 2 048 characters is acted on (`invalidate(origin)`); anything else
- *   changes nothing and is logged, once per burst. A message never grants or refuses
+ *   origin (`invalidate(origin)`), or JSON `{"scope": "...", "origin": "..."}` /
+ *   `{"scope": "..."}` for tenant-scoped classes (a scope of at most 256 characters), of at most
+ *   2 048 characters in all, is acted on; anything else changes nothing and is logged, once per burst. A message never grants or refuses
  *   anything: the next request asks the resolver, which reads the source of truth.
  * - {@link CorsCacheInvalidator.onSubscribed}: call it each time the subscription is active, the first time
  *   included, *after* the subscribe command succeeded. It calls `invalidateAll()`, because
@@ -82,7 +84,7 @@ export class CorsCacheInvalidator {
   private readonly ignoredMessages = new BurstLog(IGNORED_BURST_MS);
 
   constructor(
-    private readonly cache: Pick<CorsOriginCache, 'invalidate' | 'invalidateAll'>,
+    private readonly cache: Pick<CorsOriginCache, 'invalidate' | 'invalidateAll'> & Partial<Pick<CorsOriginCache, 'invalidateScope'>>,
     options: CorsCacheInvalidatorOptions = {},
   ) {
     this.name = options.name ?? 'invalidation bus';
@@ -95,18 +97,26 @@ export class CorsCacheInvalidator {
   }
 
   /**
-   * A message from the bus. Invalidates the cached answers for the origin it names and
-   * returns that origin; returns `undefined`, changing nothing, for anything else.
+   * A message from the bus: a serialized origin (`invalidate(origin)`, in every scope), or JSON
+   * `{"scope": "acme", "origin": "https://..."}` (`invalidate(origin, { scope })`) or
+   * `{"scope": "acme"}` (`invalidateScope(scope)`). Returns the origin, or the scope for a
+   * scope-only message; `undefined`, changing nothing, for anything else.
    */
   onMessage(payload: unknown): string | undefined {
-    const problem = describeProblem(payload);
-    if (problem !== undefined) {
-      this.reportIgnored(problem);
+    const message = parseInvalidation(payload);
+    if (typeof message === 'string') {
+      this.reportIgnored(message);
       return undefined;
     }
-    const origin = payload as string;
-    this.cache.invalidate(origin);
-    return origin;
+    if (message.origin === undefined) {
+      // A cache without scopes (a stand-in written before them) forgets everything instead.
+      if (this.cache.invalidateScope === undefined) this.cache.invalidateAll();
+      else this.cache.invalidateScope(message.scope as string);
+      return message.scope;
+    }
+    if (message.scope === undefined) this.cache.invalidate(message.origin);
+    else this.cache.invalidate(message.origin, { scope: message.scope });
+    return message.origin;
   }
 
   /** The subscription is active (again): forgets every cached answer, since messages may have been missed. */
@@ -144,13 +154,37 @@ export class CorsCacheInvalidator {
   }
 }
 
-function describeProblem(payload: unknown): string | undefined {
+/** What a valid message asks for: an origin (in `scope`, or every scope), or a whole scope. */
+interface Invalidation {
+  readonly origin?: string;
+  readonly scope?: string;
+}
+
+/** The message, or why it is ignored. */
+function parseInvalidation(payload: unknown): Invalidation | string {
   if (typeof payload !== 'string') return `not a string but ${payload === null ? 'null' : typeof payload}`;
   if (payload.length > CORS_INVALIDATION_MAX_PAYLOAD_LENGTH) {
     return `${payload.length} characters long (at most ${CORS_INVALIDATION_MAX_PAYLOAD_LENGTH})`;
   }
-  if (parseSerializedOrigin(payload) === undefined) return `not a serialized origin: ${excerpt(payload)}`;
-  return undefined;
+  if (!payload.startsWith('{'))
+    return parseSerializedOrigin(payload) === undefined ? `not a serialized origin: ${excerpt(payload)}` : { origin: payload };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    return `not JSON: ${excerpt(payload)}`;
+  }
+  return scopedInvalidation(parsed) ?? `not {"scope": "...", "origin": "..."} or {"scope": "..."}: ${excerpt(payload)}`;
+}
+
+/** `{ scope, origin? }` with exactly these keys, a scope of at most 256 characters and a serialized origin. */
+function scopedInvalidation(parsed: unknown): Invalidation | undefined {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const { scope, origin, ...rest } = parsed as Record<string, unknown>;
+  if (Object.keys(rest).length > 0 || typeof scope !== 'string' || scope.length > MAX_SCOPE_LENGTH) return undefined;
+  if (origin === undefined) return { scope };
+  if (typeof origin !== 'string' || parseSerializedOrigin(origin) === undefined) return undefined;
+  return { scope, origin };
 }
 
 function describeReason(reason: unknown): string {

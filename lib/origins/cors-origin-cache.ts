@@ -12,6 +12,14 @@ import type { CorsModuleOptions } from '../policy/cors-policy-options.interface.
 import type { CorsOriginSource } from './cors-origin-source.interface.js';
 import { LoadedOriginSet, type LoadedOriginSetSettings } from './loaded-origin-set.js';
 import { BUSY, LookupSlots, type ReleaseSlot } from './lookup-slots.js';
+import { isKeyOfOrigin, isKeyOfScope, scopePrefix } from './scoped-key.js';
+import { ScopedOriginSets } from './scoped-origin-sets.js';
+
+/** Which answers `CorsOriginCache.invalidate()` forgets: one tenant's (`scope`), or every tenant's when absent. */
+export interface CorsInvalidateOptions {
+  /** The tenant whose answer changed, as the class's `scope()` names it. */
+  readonly scope?: string;
+}
 
 /**
  * What a shared lookup settled with: an answer, `'failed'` (threw, rejected or timed out) or
@@ -23,7 +31,10 @@ export type LookupOutcome = boolean | 'failed' | typeof BUSY;
 class ResolverAnswers {
   readonly allowed: BoundedAnswers;
   readonly refused: BoundedAnswers;
+  /** Keyed by origin, or by `scopedKey(scope, origin)` for a scoped class (one bound across all its scopes). */
   readonly pending = new Map<string, Promise<LookupOutcome>>();
+  /** Set once the class is known to be scoped: invalidation must then look for the origin in every scope. */
+  scoped = false;
   /** Calls of the resolver not settled yet (a timed-out call still holds a database connection), and the queue behind them. */
   readonly slots: LookupSlots;
   /** Bumped by invalidation, so that a lookup started before it does not store a stale answer. */
@@ -50,6 +61,12 @@ class ResolverAnswers {
  * It also holds the loaded sets of `CorsOriginSource` rules: `invalidate()` and
  * `invalidateAll()` reload them.
  *
+ * A tenant-scoped class (one with `scope(request)`) is cached per (class, scope, origin), under
+ * the same bounds: `maxEntries` answers and `resolverMaxInFlight` lookups per class, all its
+ * scopes together, so a flood of made-up tenants is bounded like a flood of origins.
+ * `invalidate(origin, { scope })` forgets one tenant's answer, `invalidate(origin)` the origin in
+ * every scope, `invalidateScope(scope)` every answer of one tenant.
+ *
  * Inject it where your data changes, so that the change takes effect at once:
  * @example
  * ```ts
@@ -65,6 +82,7 @@ class ResolverAnswers {
 export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly byResolver = new Map<object, ResolverAnswers>();
   private readonly sources = new Map<object, LoadedOriginSet>();
+  private readonly scopedSources = new Map<object, ScopedOriginSets>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly maxInFlight: number;
@@ -81,15 +99,36 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
     this.queueWaitMs = (options as CorsModuleOptions | null | undefined)?.resolverTimeoutMs ?? DEFAULT_RESOLVER_TIMEOUT_MS;
   }
 
-  /** Forgets every resolver's answer for `origin` (exact `Origin` bytes, e.g. `https://app.example.com`) and reloads every source. */
-  invalidate(origin: string): void {
+  /**
+   * Forgets every resolver's answer for `origin` (exact `Origin` bytes, e.g. `https://app.example.com`)
+   * and reloads every source. With `{ scope }`, only that tenant's answers of scoped classes
+   * (unscoped classes forget the origin either way); without it, the origin in every scope.
+   */
+  invalidate(origin: string, options?: CorsInvalidateOptions): void {
+    const scope = options?.scope;
     for (const resolver of this.byResolver.values()) {
       resolver.allowed.delete(origin);
       resolver.refused.delete(origin);
       resolver.pending.delete(origin);
+      if (resolver.scoped) {
+        const matches =
+          scope === undefined ? (key: string) => isKeyOfOrigin(key, origin) : (key: string) => key === scopePrefix(scope) + origin;
+        forgetKeys(resolver, matches);
+      }
       resolver.generation++;
     }
     for (const source of this.sources.values()) source.invalidate(origin);
+    for (const sets of this.scopedSources.values()) sets.invalidate(origin, scope);
+  }
+
+  /** Forgets every answer of one tenant (`scope`, as the classes' `scope()` names it) and reloads its sources' sets. */
+  invalidateScope(scope: string): void {
+    for (const resolver of this.byResolver.values()) {
+      if (!resolver.scoped) continue;
+      forgetKeys(resolver, (key) => isKeyOfScope(key, scope));
+      resolver.generation++;
+    }
+    for (const sets of this.scopedSources.values()) sets.invalidateScope(scope);
   }
 
   /** Forgets every answer of every resolver and reloads every source. */
@@ -101,6 +140,7 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
       resolver.generation++;
     }
     for (const source of this.sources.values()) source.invalidateAll();
+    for (const sets of this.scopedSources.values()) sets.invalidateAll();
   }
 
   /** How many answers (allowed and refused) are cached for a resolver (for tests and metrics). */
@@ -199,6 +239,18 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
     return set;
   }
 
+  /** The per-tenant sets of a scoped `CorsOriginSource` class, created once per class; each tenant loaded when first needed. @internal */
+  scopedSourceSets(type: object, create: (ttlMs: number, maxEntries: number) => ScopedOriginSets): ScopedOriginSets {
+    let sets = this.scopedSources.get(type);
+    if (sets === undefined) this.scopedSources.set(type, (sets = create(this.ttlMs, this.maxEntries)));
+    return sets;
+  }
+
+  /** Marks a resolver class as scoped: its keys are `scopedKey(scope, origin)`. @internal */
+  markScoped(resolver: object): void {
+    this.stateOf(resolver).scoped = true;
+  }
+
   /** Loads every source before the app takes requests (a failed load is logged and retried; the app starts anyway). */
   async onApplicationBootstrap(): Promise<void> {
     await Promise.all([...this.sources.values()].map((source) => source.start()));
@@ -206,6 +258,12 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
 
   onModuleDestroy(): void {
     for (const source of this.sources.values()) source.stop();
+    for (const sets of this.scopedSources.values()) sets.stop();
+  }
+
+  /** How many tenants a scoped source class holds loaded (for tests and metrics): at most `resolverCache.maxEntries` of each kind. */
+  scopesLoaded(source: object): number {
+    return this.scopedSources.get(source)?.size ?? 0;
   }
 
   private stateOf(resolver: object): ResolverAnswers {
@@ -216,4 +274,11 @@ export class CorsOriginCache implements OnApplicationBootstrap, OnModuleDestroy 
     }
     return state;
   }
+}
+
+/** Drops the answers and lookups whose key `matches` (a scan: invalidation is rare, lookups are not). */
+function forgetKeys(state: ResolverAnswers, matches: (key: string) => boolean): void {
+  state.allowed.deleteWhere(matches);
+  state.refused.deleteWhere(matches);
+  for (const key of [...state.pending.keys()]) if (matches(key)) state.pending.delete(key);
 }

@@ -1,3 +1,5 @@
+import type { CorsRequest } from '../cors-request.interface.js';
+
 /**
  * A trusted-origin set that is small enough to keep in memory (a table of hundreds or
  * thousands of partner origins): the library loads it whole and answers every request with a
@@ -28,11 +30,25 @@
  *   }
  * }
  * ```
+ *
+ * **Tenant-scoped**: with a `scope(request)` method (as on `CorsOriginResolver`), the set is
+ * per tenant: `loadOrigins(scope)` loads one tenant's origins the first time a request for that
+ * tenant needs them (not at init), one load per tenant at a time; the set is reloaded when a
+ * request finds it older than `resolverCache.ttlMs` and after invalidation
+ * (`invalidate(origin, { scope })`, `invalidateScope(scope)`). An unknown origin for a loaded
+ * tenant costs no load. At most `resolverCache.maxEntries` tenants that trust some origin are
+ * kept, and as many that trust none, so a flood of made-up tenants never evicts a real one;
+ * at most `resolverMaxInFlight` first loads run at once (a request beyond that is refused
+ * as `'resolver busy'`).
  */
 export interface CorsOriginSource {
   /**
-   * Every trusted origin. A thrown error, a rejection or an answer slower than
-   * `resolverTimeoutMs` counts as a failed load.
+   * Every trusted origin; for a scoped source, those of `scope`. A thrown error, a rejection or
+   * an answer slower than `resolverTimeoutMs` counts as a failed load.
    */
-  loadOrigins(): Iterable<string> | Promise<Iterable<string>>;
+  loadOrigins(scope?: string): Iterable<string> | Promise<Iterable<string>>;
+  /** Optional: makes the source tenant-scoped (see `CorsOriginResolver.scope`). */
+  scope?(request: CorsRequest): string | undefined;
+  /** Optional, with `scope()`: see `CorsOriginResolver.varyOn`. */
+  readonly varyOn?: readonly string[];
 }

@@ -23,6 +23,13 @@ export interface LoadedOriginSetSettings {
   /** A load slower than this fails (`resolverTimeoutMs`). */
   readonly timeoutMs: number;
   readonly logger: Logger;
+  /**
+   * One tenant's set of a scoped source: no reload timer (thousands of tenants must not each
+   * query on a timer); a request that finds the set older than `ttlMs` asks for a reload (see `use()`).
+   */
+  readonly lazy?: boolean;
+  /** Called after every load, failed or not (a scoped source files the tenant by what it holds). */
+  readonly onLoad?: () => void;
 }
 
 /** A load asked for and not finished yet; `awaited` when misses should wait for it (first load, invalidation). */
@@ -57,6 +64,9 @@ export class LoadedOriginSet implements LoadedOrigins {
   private failures = 0;
   private readonly failureLog = new BurstLog(FAILURE_BURST_MS);
   private lastInvalidReport = '';
+  private loadedAt = 0;
+  /** A lazy set told that it may be stale: the next request waits for a reload. */
+  private staleAwaited = false;
 
   constructor(
     private readonly source: CorsOriginSource,
@@ -83,6 +93,26 @@ export class LoadedOriginSet implements LoadedOrigins {
   invalidateAll(): void {
     if (!this.started || this.stopped) return;
     void this.request(true);
+  }
+
+  /**
+   * A lazy set is about to answer a request: starts the reload it is due (older than `ttlMs`,
+   * answering from the current set meanwhile), or that `markStale()` asked for (awaited by misses).
+   */
+  use(now: number): void {
+    if (this.stopped || !this.started) return;
+    if (this.staleAwaited) {
+      this.staleAwaited = false;
+      void this.request(true);
+      return;
+    }
+    const { ttlMs } = this.settings;
+    if (ttlMs > 0 && this.loadedOnce && this.failures === 0 && this.idle() && now - this.loadedAt >= ttlMs) void this.request(false);
+  }
+
+  /** Something may have changed: the next `use()` reloads, and a miss waits for that load. */
+  markStale(): void {
+    this.staleAwaited = true;
   }
 
   /** Stops reloading (app shutdown); a request still waiting for a load is answered with the set as it is. */
@@ -135,10 +165,15 @@ export class LoadedOriginSet implements LoadedOrigins {
     } finally {
       this.running = undefined;
       planned.resolve();
+      this.settings.onLoad?.();
     }
     // Asked for while this one ran (TypeScript cannot see that `next` changed during the await).
     if (this.queued()) void this.runNext();
     else this.schedule();
+  }
+
+  private idle(): boolean {
+    return this.running === undefined && this.next === undefined;
   }
 
   private queued(): boolean {
@@ -161,6 +196,7 @@ export class LoadedOriginSet implements LoadedOrigins {
     if (this.failures > 0) this.settings.logger.log(`${this.name} loaded ${origins.size} origins after ${this.failures} failed loads`);
     this.origins = origins;
     this.loadedOnce = true;
+    this.loadedAt = Date.now();
     this.reportInvalid(invalid);
   }
 
@@ -173,7 +209,7 @@ export class LoadedOriginSet implements LoadedOrigins {
       const backoff = Math.min(SOURCE_RETRY_INITIAL_MS * 2 ** (this.failures - 1), SOURCE_RETRY_MAX_MS);
       // Jitter: instances that failed together do not all retry together.
       delay = Math.min(backoff * (0.5 + Math.random() / 2), ttlMs > 0 ? ttlMs : Infinity);
-    } else if (ttlMs === 0) return;
+    } else if (ttlMs === 0 || this.settings.lazy === true) return;
     this.timer = setTimeout(() => void this.request(false), delay);
     this.timer.unref();
   }

@@ -10,6 +10,10 @@ import { markDynamicRefusal } from '../decisions/cors-refusal.js';
 import { callOriginFunction, withTimeout } from './origin-function.js';
 import type { DynamicOriginCheck, LoadedOrigins } from './origin-matcher.js';
 import type { CompileReport, DynamicCheckFactory } from '../policy/policy-compiler.js';
+import { isScopedInstance, scopeReaderOf, withScopeInfo, type ScopedCheckInfo } from './origin-scope.js';
+import { scopedKey } from './scoped-key.js';
+import { ScopedOriginSets } from './scoped-origin-sets.js';
+import { checkVaryOn } from './vary-on.js';
 
 /** A burst of failures is logged once; a new burst starts after this much quiet. */
 const FAILURE_BURST_MS = 10_000;
@@ -90,6 +94,12 @@ function answerFor(request: CorsRequest, outcome: LookupOutcome, busy: BusyLog):
   return outcome;
 }
 
+/** A scoped class's request without a scope: refused without asking anyone. */
+function refuseWithoutScope(request: CorsRequest): false {
+  markDynamicRefusal(request, 'no scope');
+  return false;
+}
+
 /**
  * Builds the checks of function and resolver rules: resolvers are taken from Nest's container
  * and cached; both time out after `timeoutMs` and fail closed with a log line per burst.
@@ -129,7 +139,11 @@ export function createDynamicCheckFactory(
     }
   }
 
-  function sourceSet(type: new (...args: never[]) => CorsOriginSource, declaredAt: string, report: CompileReport): LoadedOrigins {
+  function sourceSet(
+    type: new (...args: never[]) => CorsOriginSource,
+    declaredAt: string,
+    report: CompileReport,
+  ): LoadedOrigins | DynamicOriginCheck {
     if (isResolverClass(type)) {
       report.errors.push({
         option: 'origin',
@@ -140,6 +154,8 @@ export function createDynamicCheckFactory(
     }
     const source = provided(type, 'origin source', declaredAt, report);
     if (source === undefined) return { origins: new Set(), missed: () => false };
+    const info = scopedInfo(source, type, 'origin source', declaredAt, report);
+    if (info !== undefined) return scopedSourceCheck(type, source, info);
     return cache.sourceSet(type, source, `Origin source ${type.name}`, { timeoutMs, logger });
   }
 
@@ -153,8 +169,10 @@ export function createDynamicCheckFactory(
     const failures = new FailureLog(logger, `Resolver ${type.name}`);
     const busy = new BusyLog(logger, `Resolver ${type.name}`, bounds);
     const describe = () => `Resolver ${type.name}`;
-    const ask = (origin: string, request: CorsRequest, release: () => void): Promise<boolean> => {
-      const call = Promise.resolve().then(() => resolver.isOriginAllowed(origin, request));
+    const ask = (origin: string, request: CorsRequest, scope: string | undefined, release: () => void): Promise<boolean> => {
+      const call = Promise.resolve().then(() =>
+        scope === undefined ? resolver.isOriginAllowed(origin, request) : resolver.isOriginAllowed(origin, request, scope),
+      );
       // The slot is given back when the resolver's call settles, not when it times out: a
       // timed-out query still holds its database connection.
       const leak = setTimeout(release, timeoutMs * SLOT_HELD_AT_MOST_TIMEOUTS);
@@ -172,11 +190,10 @@ export function createDynamicCheckFactory(
         },
       );
     };
-    // A cached answer is returned synchronously, without building the lookup.
-    return (origin, request) => {
-      const cached = cache.answerOf(type, origin);
-      if (cached !== undefined) return cached;
-      const lookup = cache.pendingOf(type, origin) ?? cache.startLookup(type, origin, (release) => ask(origin, request, release));
+    // `key` is the origin, or `scopedKey(scope, origin)`: one cache, one in-flight bound per class.
+    // Only misses come here: a cached answer is returned synchronously, without building the lookup.
+    const miss = (key: string, origin: string, request: CorsRequest, scope: string | undefined): boolean | Promise<boolean> => {
+      const lookup = cache.pendingOf(type, key) ?? cache.startLookup(type, key, (release) => ask(origin, request, scope, release));
       if (lookup === undefined) {
         busy.record();
         markDynamicRefusal(request, 'resolver busy');
@@ -184,6 +201,66 @@ export function createDynamicCheckFactory(
       }
       return lookup.then((outcome) => answerFor(request, outcome, busy));
     };
+    const info = scopedInfo(resolver, type, 'resolver', declaredAt, report);
+    if (info === undefined) {
+      return (origin, request) => cache.answerOf(type, origin) ?? miss(origin, origin, request, undefined);
+    }
+    cache.markScoped(type);
+    const { readScope } = info;
+    return withScopeInfo((origin: string, request: CorsRequest) => {
+      const scope = readScope(request);
+      if (scope === undefined) return refuseWithoutScope(request);
+      const key = scopedKey(scope, origin);
+      return cache.answerOf(type, key) ?? miss(key, origin, request, scope);
+    }, info);
+  }
+
+  function scopedSourceCheck(
+    type: new (...args: never[]) => CorsOriginSource,
+    source: CorsOriginSource,
+    info: ScopedCheckInfo,
+  ): DynamicOriginCheck {
+    const name = `Origin source ${type.name}`;
+    const sets = cache.scopedSourceSets(
+      type,
+      (ttlMs, maxEntries) => new ScopedOriginSets(source, name, { ttlMs, timeoutMs, logger, maxEntries, maxLoading: bounds.maxInFlight }),
+    );
+    const busy = new BusyLog(logger, name, bounds);
+    const { readScope } = info;
+    return withScopeInfo((origin: string, request: CorsRequest) => {
+      const scope = readScope(request);
+      if (scope === undefined) return refuseWithoutScope(request);
+      const set = sets.setOf(scope);
+      if (set === undefined) {
+        busy.record();
+        markDynamicRefusal(request, 'resolver busy');
+        return false;
+      }
+      return set.origins.has(origin) || set.missed(origin, request);
+    }, info);
+  }
+
+  /** The scope of a scoped class (it has `scope()`), with its `varyOn` checked; `undefined` for an unscoped one. */
+  function scopedInfo(
+    instance: object,
+    type: Function,
+    kind: string,
+    declaredAt: string,
+    report: CompileReport,
+  ): ScopedCheckInfo | undefined {
+    const varyOn = checkVaryOn(instance, type.name, declaredAt, report);
+    if (!isScopedInstance(instance)) {
+      if (varyOn.length > 0) {
+        report.warnings.push({
+          option: 'origin',
+          declaredAt,
+          problem: `the ${kind} ${type.name} has varyOn but no scope() method: it is not scoped, and varyOn is ignored`,
+          fix: `add scope(request) to ${type.name} (the tenant its request is for), or remove varyOn`,
+        });
+      }
+      return undefined;
+    }
+    return { scopedBy: type.name, readScope: scopeReaderOf(instance, type.name, logger), varyOn };
   }
 
   function functionCheck(fn: CorsOriginFunction, failures: FailureLog): DynamicOriginCheck {

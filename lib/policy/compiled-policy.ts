@@ -1,6 +1,7 @@
 import type { CorsPolicyOptions } from './cors-policy-options.interface.js';
 import type { OriginRuleSet } from '../origins/origin-matcher.js';
 import type { PolicyField } from './policy-merge.js';
+import type { ScopeReader } from '../origins/origin-scope.js';
 
 /**
  * A policy ready for requests: every header value computed once at startup, origins in a
@@ -20,6 +21,13 @@ export interface CompiledPolicy {
   readonly allowedMethods: ReadonlySet<string>;
   /** `Access-Control-Allow-Headers`; `undefined` reflects the requested headers. */
   readonly allowHeaders: string | undefined;
+  /** `Vary` of an actual answer (allowed or refused): `Origin`, and the `varyOn` headers of the policy's scoped classes. */
+  readonly actualVary: string;
+  /**
+   * The tenant scope of the policy's scoped resolvers and sources (`undefined`: none): the class
+   * names for the policy map, and the first one's `scope()` for decisions and `debug` lines.
+   */
+  readonly scope: { readonly scopedBy: readonly string[]; readonly read: ScopeReader } | undefined;
   /** `Vary` of a preflight answer: `Origin` unless `'*'`, and the requested headers when they are reflected. */
   readonly preflightVary: string;
   /** The same, with `Access-Control-Request-Method`, for paths whose routes use several policies. */

@@ -16,6 +16,7 @@ import {
 
 type SubdomainPattern = Extract<OriginRuleString, { kind: 'subdomains' }>;
 import type { MergedPolicy, PolicyField } from './policy-merge.js';
+import { scopeInfoOf, type ScopedCheckInfo } from '../origins/origin-scope.js';
 
 /**
  * Turns a function or resolver rule into a check with its timeout, cache and logging, and a
@@ -51,8 +52,10 @@ export function disabledPolicy(describedAs: string): CompiledPolicy {
     allowMethods: '',
     allowedMethods: new Set(),
     allowHeaders: undefined,
+    actualVary: 'Origin',
     preflightVary: '',
     preflightVaryByMethod: '',
+    scope: undefined,
     allowedHeaderNames: undefined,
     maxAge: undefined,
     preflightContinue: false,
@@ -84,12 +87,14 @@ export function compilePolicy(
   const credentials = options.credentials === true;
   const rules = Array.isArray(origin) ? origin : [origin];
   const wildcard = rules.length === 1 && rules[0] === '*';
+  const scoped: ScopedCheckInfo[] = [];
   const origins = compileOriginRules(rules, {
     where: where('origin'),
     toDynamicCheck,
     report,
     problem,
     patterns: { ...report, problem, allowPublicSuffixes: options.dangerouslyAllowPublicSuffixSubdomains === true },
+    scoped,
   });
 
   // The line starts with where `origin` was declared: name where `credentials` was only when that differs.
@@ -155,7 +160,8 @@ export function compilePolicy(
     allowMethods: joinHeaderValue(options.methods ?? CORS_PACKAGE_DEFAULTS.methods) ?? '',
     allowedMethods: new Set(methods),
     allowHeaders: reflectHeaders ? undefined : (joinHeaderValue(allowedHeaders) ?? ''),
-    ...preflightVaryFields(wildcard, reflectHeaders),
+    ...varyFields(wildcard, reflectHeaders, scoped),
+    scope: policyScope(scoped),
     allowedHeaderNames: reflectHeaders ? undefined : new Set(headerNames.map((name) => name.toLowerCase())),
     maxAge: options.maxAge === undefined ? undefined : String(options.maxAge),
     preflightContinue: options.preflightContinue === true,
@@ -166,10 +172,21 @@ export function compilePolicy(
   };
 }
 
-/** The `Vary` fields of a preflight answer, computed once. */
-function preflightVaryFields(wildcard: boolean, reflectHeaders: boolean) {
-  const fields = [...(reflectHeaders ? ['Access-Control-Request-Headers'] : []), ...(wildcard ? [] : ['Origin'])];
-  return { preflightVary: fields.join(', '), preflightVaryByMethod: ['Access-Control-Request-Method', ...fields].join(', ') };
+/** The `Vary` fields of actual and preflight answers, computed once; a scoped class's `varyOn` headers come after `Origin`. */
+function varyFields(wildcard: boolean, reflectHeaders: boolean, scoped: readonly ScopedCheckInfo[]) {
+  const varyOn = [...new Set(scoped.flatMap((info) => info.varyOn))];
+  const fields = [...(reflectHeaders ? ['Access-Control-Request-Headers'] : []), ...(wildcard ? [] : ['Origin', ...varyOn])];
+  return {
+    actualVary: ['Origin', ...varyOn].join(', '),
+    preflightVary: fields.join(', '),
+    preflightVaryByMethod: ['Access-Control-Request-Method', ...fields].join(', '),
+  };
+}
+
+/** The scope of a policy's first scoped class, for decisions and the policy map (`undefined`: unscoped). */
+function policyScope(scoped: readonly ScopedCheckInfo[]): CompiledPolicy['scope'] {
+  if (scoped.length === 0) return undefined;
+  return { scopedBy: scoped.map((info) => info.scopedBy), read: scoped[0].readScope };
 }
 
 /** The header value the `cors` package would send: arrays joined with ',', strings as written. */
@@ -202,6 +219,8 @@ interface OriginContext {
   readonly report: CompileReport;
   readonly problem: ProblemMaker;
   readonly patterns: PatternCheckContext;
+  /** Filled with the scoped classes met. */
+  readonly scoped: ScopedCheckInfo[];
 }
 
 function compileOriginRules(rules: readonly CorsOriginRule[], context: OriginContext): OriginRuleSet {
@@ -223,6 +242,8 @@ function compileOriginRules(rules: readonly CorsOriginRule[], context: OriginCon
       checkPublicSuffixRegExp(rule, context.patterns);
     } else if (typeof rule === 'function') {
       const check = context.toDynamicCheck(rule, context.where, report);
+      const scope = scopeInfoOf(check);
+      if (scope !== undefined) context.scoped.push(scope);
       if (typeof check === 'function') {
         dynamic.push(check);
         onlySourcesAreDynamic = false;

@@ -13,7 +13,7 @@ export const CORS_PACKAGE_DEFAULT_SOURCE = 'cors package default';
 
 /** One field of an effective policy and where it was declared. */
 export interface CorsPolicyMapField {
-  /** The value, printable: origin rules as text (`RegExp` source, `function name`, `resolver Name`, `source Name`). */
+  /** The value, printable: origin rules as text (`RegExp` source, `function name`, `resolver Name`, `source Name`; a tenant-scoped class adds ` (scoped)`). */
   readonly value: string | number | boolean | readonly string[] | null;
   /** `CorsModule.forRoot (module defaults)`, `CorsModule.forRoot policies.name`, `@CorsPolicy on Controller[.handler]`, or `cors package default`. */
   readonly source: string;
@@ -156,18 +156,21 @@ function describePolicyField(policy: CompiledPolicy, field: PolicyField): CorsPo
   const declared = policy.options[field] ?? (CORS_PACKAGE_DEFAULTS as Record<string, unknown>)[field];
   if (field === 'origin') {
     const rules = (Array.isArray(declared) ? declared : [declared]) as CorsOriginRule[];
-    return { value: rules.map(describeOriginRule), source };
+    const scopedBy = policy.scope?.scopedBy ?? [];
+    return { value: rules.map((rule) => describeOriginRule(rule, scopedBy)), source };
   }
   if (declared === undefined)
     return { value: field === 'credentials' || field === 'dangerouslyAllowPublicSuffixSubdomains' ? false : null, source };
   return { value: Array.isArray(declared) ? declared.map(String) : (declared as string | number | boolean), source };
 }
 
-function describeOriginRule(rule: CorsOriginRule): string {
+/** A scoped class reads `resolver TenantOrigins (scoped)`: its answers depend on the request's tenant. */
+function describeOriginRule(rule: CorsOriginRule, scopedBy: readonly string[]): string {
   if (rule instanceof RegExp) return String(rule);
   if (typeof rule === 'function') {
-    if (isSourceClass(rule)) return `source ${rule.name}`;
-    return isResolverClass(rule) ? `resolver ${rule.name}` : `function ${rule.name || '(anonymous)'}`;
+    const scoped = scopedBy.includes(rule.name) ? ' (scoped)' : '';
+    if (isSourceClass(rule)) return `source ${rule.name}${scoped}`;
+    return isResolverClass(rule) ? `resolver ${rule.name}${scoped}` : `function ${rule.name || '(anonymous)'}`;
   }
   return String(rule);
 }

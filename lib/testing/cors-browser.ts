@@ -27,6 +27,8 @@ export interface CorsFetchInit {
   readonly cookie?: string;
   /** The page's origin for this call. @defaultValue the browser's `origin` */
   readonly origin?: string;
+  /** The `Host` of the API for this call (a tenant's host, for a `Host`-scoped resolver). @defaultValue the browser's `host` */
+  readonly host?: string;
 }
 
 /** Why the browser refused: at which step, why, and what the library decided there (when recorded). */
@@ -72,6 +74,11 @@ export interface CorsBrowserOptions {
    * @defaultValue `4000` (below jest's default test timeout of 5 s)
    */
   readonly timeoutMs?: number;
+  /**
+   * The `Host` the browser sends, as if the API were reached at that name (e.g.
+   * `'acme.api.example'`, for a `Host`-scoped resolver). @defaultValue the server's address
+   */
+  readonly host?: string;
 }
 
 /** A browser page on one origin that calls an app, and judges each answer as the Fetch standard does. */
@@ -104,7 +111,7 @@ export function createCorsBrowser(target: CorsTestTarget, options: CorsBrowserOp
       if (ready !== undefined) await withTimeout(ready(), timeoutMs, 'the Fastify instance did not become ready (ready())');
       // Looked up per fetch: `recordCorsDecisions(app)` may be attached after the browser was created.
       const recorder = options.decisions ?? findRecorder(target);
-      return corsFetch({ server, recorder, origin: options.origin, timeoutMs }, path, init);
+      return corsFetch({ server, recorder, origin: options.origin, timeoutMs }, path, { host: options.host, ...init });
     },
   };
 }
@@ -143,7 +150,7 @@ async function corsFetch(
       outcome(step, reason, preflight, response, credentials, decisions, origin);
     let preflight: CorsExchange | undefined;
     if (needsPreflight(method, unsafeNames)) {
-      const ask: Record<string, string> = { Accept: '*/*', Origin: origin, 'Access-Control-Request-Method': method };
+      const ask: Record<string, string> = { Accept: '*/*', Origin: origin, 'Access-Control-Request-Method': method, ...hostOf(init) };
       if (unsafeNames.length > 0) ask['Access-Control-Request-Headers'] = unsafeNames.join(',');
       preflight = await recorded(recorder, decisions, true, origin, path, () =>
         exchange(to(' (the preflight)'), 'OPTIONS', path, ask, undefined),
@@ -151,12 +158,17 @@ async function corsFetch(
       const refused = preflightCheck(preflight.status, preflight.headers, { origin, method, headerNames, unsafeNames, credentials });
       if (refused !== undefined) return judge('preflight', refused, preflight);
     }
-    const sent: Record<string, string> = { ...headers, Origin: origin };
+    const sent: Record<string, string> = { ...headers, Origin: origin, ...hostOf(init) };
     if (!headerNames.includes('accept')) sent.Accept = '*/*';
     if (credentials && init.cookie !== undefined) sent.Cookie = init.cookie;
     const response = await recorded(recorder, decisions, false, origin, path, () => exchange(to(''), method, path, sent, init.body));
     return judge('response', corsCheck(response.headers, origin, credentials), preflight, response);
   });
+}
+
+/** The `Host` header to send instead of the server's address, if one is named. */
+function hostOf(init: CorsFetchInit): Record<string, string> {
+  return init.host === undefined ? {} : { Host: init.host };
 }
 
 function pageHeaders(init: CorsFetchInit): Record<string, string> {

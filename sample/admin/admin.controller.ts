@@ -1,26 +1,8 @@
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  NotFoundException,
-  Param,
-  Post,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
-import { CorsOriginCache, CorsPolicy, CorsPolicyMap, explainInvalidOrigin, type CorsPolicyMapEntry } from '../../lib/index.js';
-import { CORS_INVALIDATION_MAX_PAYLOAD_LENGTH } from '../../lib/index.js';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, NotFoundException, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { CorsOriginCache, CorsPolicy, CorsPolicyMap, type CorsPolicyMapEntry } from '../../lib/index.js';
 import { OriginsRepository } from '../origins/origins.repository.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
-
-/** What the handler needs of the response: Express's `res.status()` and Fastify's `reply.status()` alike. */
-interface StatusSetter {
-  status(code: number): unknown;
-}
+import { originOfBody, type StatusSetter } from './origin-body.js';
 
 /**
  * The admin API. `@CorsPolicy(false)`: no CORS header on any response or preflight, so no
@@ -45,19 +27,13 @@ export class AdminController {
   /** 201 when added, 200 when it was already there, 400 with the reason for an invalid origin. */
   @Post('origins')
   async add(@Body() body: unknown, @Res({ passthrough: true }) res: StatusSetter): Promise<{ origin: string; status: 'added' | 'exists' }> {
-    const origin = (body as { origin?: unknown } | undefined)?.origin;
-    const problem = explainInvalidOrigin(origin);
-    if (problem !== undefined) throw new BadRequestException(problem);
-    // Other instances ignore longer announcements (CorsCacheInvalidator): they would stay stale.
-    if ((origin as string).length > CORS_INVALIDATION_MAX_PAYLOAD_LENGTH) {
-      throw new BadRequestException(`"origin" is longer than ${CORS_INVALIDATION_MAX_PAYLOAD_LENGTH} characters`);
-    }
-    const status = await this.origins.add(origin as string);
+    const origin = originOfBody(body);
+    const status = await this.origins.add(origin);
     // The cache may hold a refusal for this origin: forget it, so the next request sees the change.
     // (Other instances hear of it through the repository's NOTIFY; this one does not wait for it.)
-    this.corsCache.invalidate(origin as string);
+    this.corsCache.invalidate(origin);
     res.status(status === 'added' ? HttpStatus.CREATED : HttpStatus.OK);
-    return { origin: origin as string, status };
+    return { origin, status };
   }
 
   /** `:origin` is URL-encoded (`https%3A%2F%2Fapp.example.com`); 204, or 404 when unknown. */

@@ -7,7 +7,7 @@ import { PostgresListener, type ChangeHandlers } from './postgres-listener.js';
 export type { ChangeHandlers } from './postgres-listener.js';
 
 /** The part of PGlite, of a `pg` Pool and of their transactions the repository uses: all answer `{ rows }`. */
-interface SqlClient {
+export interface SqlClient {
   query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
 }
 
@@ -69,6 +69,16 @@ export class OriginsRepository implements OnApplicationShutdown {
       throw error;
     }
     return repository;
+  }
+
+  /** The database, for another table's repository on the same connection (`TenantOriginsRepository`). */
+  get sql(): Pick<Connection, 'client' | 'transaction'> {
+    return this.connection;
+  }
+
+  /** Announces a change to every instance, in the transaction that makes it (a payload `CorsCacheInvalidator.onMessage` reads). */
+  announceIn(tx: SqlClient, payload: string): Promise<void> {
+    return this.announce(tx, payload);
   }
 
   /** Names the change feed in log lines, e.g. `PostgreSQL LISTEN cors_origins (cors-origins-listener-web-1)`. */
@@ -149,8 +159,8 @@ export class OriginsRepository implements OnApplicationShutdown {
   }
 
   /** Payload limit of PostgreSQL: 8 000 bytes. The admin API accepts far shorter origins. */
-  private async announce(tx: SqlClient, origin: string): Promise<void> {
-    await tx.query('SELECT pg_notify($1, $2)', [this.channel, origin]);
+  private async announce(tx: SqlClient, payload: string): Promise<void> {
+    await tx.query('SELECT pg_notify($1, $2)', [this.channel, payload]);
   }
 }
 

@@ -42,7 +42,7 @@ export function postgresDatabase(url: string): SampleDatabase {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        for (const table of tables) await client.query(`DROP TABLE IF EXISTS ${table}`);
+        for (const table of tables) await client.query(`DROP TABLE IF EXISTS ${table}, ${table}_tenants`);
       } finally {
         await client.end();
       }

@@ -57,7 +57,12 @@ export function askWs(socket: WebSocket, event: string): Promise<unknown> {
 
 /** The status of a raw socket.io websocket-transport handshake (101 when accepted). */
 export function ioUpgradeStatus(url: string, origin: string): Promise<number> {
-  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, { origin });
+  return upgradeStatus(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, origin);
+}
+
+/** The HTTP status of a WebSocket handshake to `url` sent with `Origin` and `headers` (101 when accepted, 0 on a network error). */
+export function upgradeStatus(url: string, origin: string, headers: Record<string, string> = {}): Promise<number> {
+  const socket = new WebSocket(url, { origin, headers });
   return new Promise((resolve) => {
     socket.once('open', () => {
       socket.terminate();

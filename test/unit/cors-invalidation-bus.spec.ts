@@ -17,6 +17,51 @@ describe('CorsCacheInvalidator', () => {
     jest.useRealTimers();
   });
 
+  describe('onMessage with tenant scopes', () => {
+    const ORIGIN = 'https://app.acme.example';
+    function scopedSetUp() {
+      const cache = {
+        invalidate: jest.fn<(origin: string, options?: { scope?: string }) => void>(),
+        invalidateAll: jest.fn<() => void>(),
+        invalidateScope: jest.fn<(scope: string) => void>(),
+      };
+      const logger = { log: jest.fn<(message: string) => void>(), warn: jest.fn<(message: string) => void>() };
+      return { cache, logger, bus: new CorsCacheInvalidator(cache, { logger }) };
+    }
+
+    it('{"scope", "origin"} invalidates the origin in that scope; {"scope"} the whole scope', () => {
+      const { cache, bus, logger } = scopedSetUp();
+      expect(bus.onMessage(JSON.stringify({ scope: 'acme', origin: ORIGIN }))).toBe(ORIGIN);
+      expect(cache.invalidate).toHaveBeenCalledWith(ORIGIN, { scope: 'acme' });
+      expect(bus.onMessage(JSON.stringify({ scope: 'globex' }))).toBe('globex');
+      expect(cache.invalidateScope).toHaveBeenCalledWith('globex');
+      expect(logger.warn).not.toHaveBeenCalled();
+    });
+
+    it.each([
+      ['a scope that is not a string', { scope: 7, origin: ORIGIN }],
+      ['a scope over 256 characters', { scope: 'a'.repeat(257) }],
+      ['an origin that is not serialized', { scope: 'acme', origin: `${ORIGIN}/` }],
+      ['an origin that is not a string', { scope: 'acme', origin: ['x'] }],
+      ['an extra key', { scope: 'acme', origin: ORIGIN, all: true }],
+      ['no scope', { origin: ORIGIN }],
+      ['null', null],
+    ])('ignores %s, changing nothing', (_, message) => {
+      const { cache, bus, logger } = scopedSetUp();
+      expect(bus.onMessage(JSON.stringify(message))).toBeUndefined();
+      expect(cache.invalidate).not.toHaveBeenCalled();
+      expect(cache.invalidateScope).not.toHaveBeenCalled();
+      expect(cache.invalidateAll).not.toHaveBeenCalled();
+      expect(logger.warn).toHaveBeenCalledTimes(1);
+    });
+
+    it('a cache without invalidateScope (a stand-in written before scopes) forgets everything for a scope message', () => {
+      const { cache, bus } = setUp();
+      expect(bus.onMessage('{"scope": "acme"}')).toBe('acme');
+      expect(cache.invalidateAll).toHaveBeenCalledTimes(1);
+    });
+  });
+
   describe('onMessage', () => {
     it.each(['https://app.example.com', 'http://localhost:3000', 'http://[::1]:8080'])('invalidates the origin %s, silently', (origin) => {
       const { cache, bus, lines } = setUp();
