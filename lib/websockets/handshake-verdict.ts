@@ -1,8 +1,7 @@
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { CorsRequest } from '../cors-request.interface.js';
-import { dynamicRefusalOf, type RefusalReason } from '../decisions/cors-refusal.js';
-import { matchOrigin } from '../origins/origin-matcher.js';
-import { parseSerializedOrigin } from '../origins/serialized-origin.js';
+import type { RefusalReason } from '../decisions/cors-refusal.js';
+import { judgeOrigin, refusalReason } from '../decisions/origin-verdict.js';
 
 /** The answer to one handshake: allowed or not, and the policy that decided (for the polling transport's headers). */
 export interface HandshakeVerdict {
@@ -18,7 +17,7 @@ export interface HandshakeVerdict {
  * handshake and apply no CORS to the answer, so this check is the only protection against
  * cross-site WebSocket hijacking. Rules, in order: no `Origin` (a server-to-server client)
  * passes; a page of the server's own origin passes; otherwise a policy must allow the origin,
- * with the same `matchOrigin` as HTTP routes (resolvers and their cache included). `'*'`
+ * with the verdict of HTTP routes (`judgeOrigin`: resolvers and their cache included). `'*'`
  * allows every origin; CORS off (`false`) allows none.
  */
 export function judgeHandshake(policies: readonly CompiledPolicy[], request: CorsRequest): HandshakeVerdict | Promise<HandshakeVerdict> {
@@ -37,9 +36,7 @@ function judgeFrom(
 ): HandshakeVerdict | Promise<HandshakeVerdict> {
   for (let index = start; index < policies.length; index++) {
     const policy = policies[index];
-    if (!policy.enabled) continue;
-    if (policy.wildcard) return { allowed: true, policy };
-    const answer = matchOrigin(policy.origins, origin, request);
+    const answer = judgeOrigin(policy, origin, request);
     if (answer === true) return { allowed: true, policy };
     if (answer !== false) {
       return answer.then((allowed) =>
@@ -48,11 +45,6 @@ function judgeFrom(
     }
   }
   return { allowed: false, policy: first, reason: refusalReason(origin, request) };
-}
-
-function refusalReason(origin: string, request: CorsRequest): RefusalReason {
-  if (origin !== 'null' && parseSerializedOrigin(origin) === undefined) return 'origin not a serialized origin';
-  return dynamicRefusalOf(request) ?? 'origin not trusted';
 }
 
 /**
