@@ -15,6 +15,7 @@ import { refuseFastifyCorsLayer } from './fastify/fastify-cors-layer.js';
 import { installFastifyCorsHook } from './fastify/fastify-cors-hook.js';
 import { installCorsResponseClass } from './fastify/fastify-response-class.js';
 import { CorsGatewayGate } from './websockets/cors-gateway-gate.js';
+import { CorsUpgradeGate } from './upgrades/cors-upgrade-gate.js';
 
 /**
  * Per-route CORS. Import it once in the app module; it installs its own middleware on
@@ -30,7 +31,7 @@ import { CorsGatewayGate } from './websockets/cors-gateway-gate.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [CorsMiddleware, CorsOriginCache, CorsPolicyMap, CorsPolicyExplorer, CorsGatewayGate],
+  providers: [CorsMiddleware, CorsOriginCache, CorsPolicyMap, CorsPolicyExplorer, CorsGatewayGate, CorsUpgradeGate],
   exports: [CorsOriginCache, CorsPolicyMap, CORS_POLICY_MODULE_OPTIONS],
 })
 export class CorsModule extends ConfigurableCorsModule implements NestModule {

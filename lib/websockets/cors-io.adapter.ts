@@ -39,7 +39,9 @@ export class CorsIoAdapter extends IoAdapter {
   override create(port: number, options?: GatewayServerOptions): Server | Namespace {
     const created = super.create(port, options as Parameters<IoAdapter['create']>[1]);
     const address = gatewayAddress('socket.io', port, options?.path, options?.namespace);
-    this.gate.registerServer('socket.io', address);
+    // A gateway on its own port: socket.io made that HTTP server, whose upgrades are guarded too.
+    const io = (created as Partial<Namespace>).server ?? (created as Server);
+    this.gate.registerServer('socket.io', address, io.httpServer);
     if (address.namespace !== undefined && !this.gatedNamespaces.has(created)) {
       this.gatedNamespaces.add(created);
       const check = this.gate.checker('socket.io', address, 'namespace');

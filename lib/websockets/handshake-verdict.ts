@@ -20,10 +20,14 @@ export interface HandshakeVerdict {
  * with the verdict of HTTP routes (`judgeOrigin`: resolvers and their cache included). `'*'`
  * allows every origin; CORS off (`false`) allows none.
  */
-export function judgeHandshake(policies: readonly CompiledPolicy[], request: CorsRequest): HandshakeVerdict | Promise<HandshakeVerdict> {
+export function judgeHandshake(
+  policies: readonly CompiledPolicy[],
+  request: CorsRequest,
+  appOrigins: ReadonlySet<string> | undefined,
+): HandshakeVerdict | Promise<HandshakeVerdict> {
   const first = policies[0] as CompiledPolicy | undefined;
   const origin = request.headers.origin;
-  if (origin === undefined || isSameOrigin(origin, request)) return { allowed: true, policy: first };
+  if (origin === undefined || isOwnOrigin(origin, request, appOrigins)) return { allowed: true, policy: first };
   return judgeFrom(policies, 0, origin, request, first);
 }
 
@@ -48,11 +52,14 @@ function judgeFrom(
 }
 
 /**
- * A page served by this server itself: `Origin` equals the scheme of the connection and the
- * `Host` the browser connected to. A browser cannot forge `Host`, so another site never passes;
- * behind a TLS-terminating proxy the scheme differs and the app's own origin must be listed.
+ * A page of the app itself. With `strict.appOrigins` declared, one of those origins, and only
+ * them. Without, `Origin` equals the connection's scheme and `Host`: a DNS-rebinding page
+ * (`Host: evil.example.net:PORT`, `Origin: http://evil.example.net:PORT`) passes that
+ * comparison, and so does the `http://` twin of the app behind a TLS-terminating proxy, which
+ * is why declaring `appOrigins` is the fix the README gives.
  */
-function isSameOrigin(origin: string, request: CorsRequest): boolean {
+function isOwnOrigin(origin: string, request: CorsRequest, appOrigins: ReadonlySet<string> | undefined): boolean {
+  if (appOrigins !== undefined) return appOrigins.has(origin);
   const host = request.headers.host;
   if (host === undefined) return false;
   const encrypted = (request.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
