@@ -80,7 +80,7 @@ export class CorsUpgradeGate {
     if (!allowed && runtime.explainer !== undefined) {
       const detail = policy.enabled
         ? ''
-        : 'CORS is off for this path: only the app\'s own pages and clients without Origin may open a WebSocket here';
+        : "CORS is off for this path: only the app's own pages and clients without Origin may open a WebSocket here";
       runtime.explainer.explain(reason ?? 'origin not trusted', origin, `WebSocket upgrade GET ${pathOf(request)}`, policy, detail);
     }
     return allowed;

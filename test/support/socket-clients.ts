@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
 /** What a client got from a handshake: a connected socket, or the reason it was refused. */
@@ -58,6 +59,55 @@ export function askWs(socket: WebSocket, event: string): Promise<unknown> {
 /** The status of a raw socket.io websocket-transport handshake (101 when accepted). */
 export function ioUpgradeStatus(url: string, origin: string): Promise<number> {
   const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, { origin });
+  return new Promise((resolve) => {
+    socket.once('open', () => {
+      socket.terminate();
+      resolve(101);
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      socket.terminate();
+      resolve(response.statusCode ?? 0);
+    });
+    socket.once('error', () => resolve(0));
+  });
+}
+
+/** What a `graphql-ws` client got from one subscription: the data it received, or why it failed. */
+export type SubscriptionResult = { readonly ok: true; readonly received: unknown[] } | { readonly ok: false; readonly error: string };
+
+/**
+ * Subscribes with `graphql-ws`'s own client over a `ws` socket that sends `Origin` (and a
+ * cookie) as a browser page does; resolves when the subscription completes or fails.
+ */
+export function subscribeGraphql(url: string, origin: string | undefined, query: string, cookie?: string): Promise<SubscriptionResult> {
+  class BrowserLikeSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, { origin, headers: cookie === undefined ? {} : { cookie } });
+    }
+  }
+  const client = createClient({ url, webSocketImpl: BrowserLikeSocket, retryAttempts: 0, lazy: true });
+  const received: unknown[] = [];
+  return new Promise((resolve) => {
+    client.subscribe(
+      { query },
+      {
+        next: (value) => void received.push(value.data),
+        error: (error: unknown) => {
+          void client.dispose();
+          resolve({ ok: false, error: error instanceof Error ? error.message : String((error as { type?: string }).type ?? error) });
+        },
+        complete: () => {
+          void client.dispose();
+          resolve({ ok: true, received });
+        },
+      },
+    );
+  });
+}
+
+/** The status of a raw WebSocket handshake to `url` (101 when accepted), optionally with subprotocols. */
+export function upgradeStatus(url: string, origin: string | undefined, protocols?: string[]): Promise<number> {
+  const socket = new WebSocket(url, protocols, origin === undefined ? {} : { origin });
   return new Promise((resolve) => {
     socket.once('open', () => {
       socket.terminate();
