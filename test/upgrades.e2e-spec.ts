@@ -5,10 +5,15 @@
  * ways, Nest gateways, Mercurius and `@fastify/websocket` on Fastify.
  */
 import type { IncomingMessage, Server } from 'node:http';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Injectable, Module, type INestApplication, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
+import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import fastifyWebsocket from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
 import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import { WsAdapter } from '@nestjs/platform-ws';
 import request from 'supertest';
@@ -33,6 +38,8 @@ const times = (name: string) => ran.get(name) ?? 0;
 const cookies: (string | undefined)[] = [];
 const decisions: CorsDecision[] = [];
 
+type GraphqlModule = ReturnType<typeof GraphQLModule.forRoot>;
+
 const SCHEMA = 'type Query { hello: String } type Subscription { ticks: String }';
 
 async function* ticks(): AsyncGenerator<{ ticks: string }> {
@@ -41,7 +48,7 @@ async function* ticks(): AsyncGenerator<{ ticks: string }> {
   yield { ticks: 'tick-2' };
 }
 
-function apollo(): ReturnType<typeof GraphQLModule.forRoot> {
+function apollo(): GraphqlModule {
   return GraphQLModule.forRoot<ApolloDriverConfig>({
     driver: ApolloDriver,
     typeDefs: SCHEMA,
@@ -70,7 +77,7 @@ const OPTIONS: CorsModuleOptions = {
   onDecision: (decision) => void decisions.push(decision),
 };
 
-function moduleWith(options: CorsModuleOptions, imports: ReturnType<typeof GraphQLModule.forRoot>[] = [], providers: Type[] = []): Type {
+function moduleWith(options: CorsModuleOptions, imports: GraphqlModule[] = [], providers: Type[] = []): Type {
   @Module({ imports: [CorsModule.forRoot(options), ...imports], providers })
   class UpgradesModule {}
   return UpgradesModule;
@@ -319,5 +326,60 @@ describeOnPlatforms("Nest's own gateways", () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('Fastify: Mercurius subscriptions and @fastify/websocket routes', () => {
+  let app: INestApplication;
+  let url: string;
+  beforeAll(async () => {
+    const mercurius = GraphQLModule.forRoot<MercuriusDriverConfig>({
+      driver: MercuriusDriver,
+      typeDefs: SCHEMA,
+      resolvers: { Query: { hello: () => 'world' }, Subscription: { ticks: { subscribe: ticks } } },
+      subscription: {
+        context: (_socket: unknown, request: { headers: IncomingMessage['headers'] }) => {
+          count('onConnect');
+          cookies.push(request.headers.cookie);
+          return {};
+        },
+      },
+    });
+    const module = moduleWith(OPTIONS, [mercurius]);
+    app = await NestFactory.create(module, new FastifyAdapter(), { logger: ['error'] });
+    const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+    // A WebSocket route as apps write them with @fastify/websocket (Mercurius registers the plugin itself).
+    await fastify.register(async (scope) => {
+      if (!scope.hasDecorator('websocketServer')) await scope.register(fastifyWebsocket);
+      scope.get('/collab', { websocket: true }, (socket, req) => {
+        count('route handler');
+        cookies.push(req.headers.cookie);
+        socket.send('document');
+      });
+    });
+    await app.listen(0, '127.0.0.1');
+    url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace(/^http/, 'ws');
+  });
+  afterAll(() => app.close());
+
+  it('refuses an untrusted origin a Mercurius subscription: 403, no context, no resolver', async () => {
+    expect(await upgradeStatus(`${url}/graphql`, EVIL, GRAPHQL_WS)).toBe(403);
+    expect(await subscribeGraphql(`${url}/graphql`, EVIL, TICKS, SESSION)).toMatchObject({ ok: false });
+    expect(times('onConnect')).toBe(0);
+    expect(times('subscription resolver')).toBe(0);
+  });
+
+  it('a trusted page subscribes with its cookies and receives the data', async () => {
+    const result = await subscribeGraphql(`${url}/graphql`, APP, TICKS, SESSION);
+    expect(result).toEqual({ ok: true, received: [{ ticks: 'tick-1' }, { ticks: 'tick-2' }] });
+    expect(cookies).toContain(SESSION);
+  });
+
+  it('a @fastify/websocket route: refused for an untrusted origin (its handler never runs), open for a trusted one', async () => {
+    expect(await upgradeStatus(`${url}/collab`, EVIL)).toBe(403);
+    expect(times('route handler')).toBe(0);
+    expect(await firstMessage(`${url}/collab`, APP)).toBe('document');
+    expect(times('route handler')).toBe(1);
+    expect(cookies).toEqual([SESSION]);
   });
 });
