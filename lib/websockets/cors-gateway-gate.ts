@@ -16,8 +16,10 @@ export interface GatewayEntry {
   /** The gateway class name. */
   readonly label: string;
   readonly address: GatewayAddress;
-  /** A `RegExp` or function namespace: only the server-wide check applies. */
+  /** A `RegExp` or function namespace: checked per namespace by that gateway's own policy. */
   readonly dynamicNamespace: boolean;
+  /** The namespace as `@WebSocketGateway()` declares it (the `RegExp` or function of a dynamic one). */
+  readonly declaredNamespace: unknown;
   readonly policy: CompiledPolicy;
 }
 
@@ -112,10 +114,10 @@ export class CorsGatewayGate {
 
   /**
    * The check of the handshakes that reach `address`: with scope `namespace`, the policies of the
-   * gateways of that namespace; with `server`, of every gateway on the server (an origin that
+   * gateways of that namespace (of a dynamic one: of the gateway that declares `declaredNamespace`); with `server`, of every gateway on the server (an origin that
    * none of them trusts is refused before any namespace is joined).
    */
-  checker(transport: CorsGatewayTransport, address: GatewayAddress, scope: HandshakeScope): HandshakeCheck {
+  checker(transport: CorsGatewayTransport, address: GatewayAddress, scope: HandshakeScope, declaredNamespace?: unknown): HandshakeCheck {
     let selected: readonly GatewayEntry[] | undefined;
     return (request, explain) => {
       const entries = this.entries;
@@ -125,7 +127,10 @@ export class CorsGatewayGate {
       selected ??= entries.filter(
         (entry) =>
           sameServer(entry.address, address) &&
-          (scope === 'server' || transport === 'ws' || (!entry.dynamicNamespace && entry.address.namespace === address.namespace)),
+          (scope === 'server' ||
+            transport === 'ws' ||
+            // A dynamic namespace is its gateway's: the same RegExp or function, whatever namespace name matched it.
+            (entry.dynamicNamespace ? entry.declaredNamespace === declaredNamespace : entry.address.namespace === address.namespace)),
       );
       const gateways = selected;
       const verdict = judgeHandshake(

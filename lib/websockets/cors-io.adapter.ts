@@ -42,9 +42,11 @@ export class CorsIoAdapter extends IoAdapter {
     // A gateway on its own port: socket.io made that HTTP server, whose upgrades are guarded too.
     const io = (created as Partial<Namespace>).server ?? (created as Server);
     this.gate.registerServer('socket.io', address, io.httpServer);
-    if (address.namespace !== undefined && !this.gatedNamespaces.has(created)) {
+    // Every namespace gets its gateways' check, a dynamic one (RegExp, function) too: socket.io copies a
+    // parent namespace's middleware into each child it creates, so each tenant-a, tenant-b... is checked.
+    if (!this.gatedNamespaces.has(created)) {
       this.gatedNamespaces.add(created);
-      const check = this.gate.checker('socket.io', address, 'namespace');
+      const check = this.gate.checker('socket.io', address, 'namespace', options?.namespace);
       // Runs before the namespace's "connection" event, hence before handleConnection.
       created.use((socket, next) => {
         settle(check(socket.request, true), (allowed) => next(allowed ? undefined : new Error('Forbidden by the CORS policy')));
