@@ -383,3 +383,63 @@ describe('Fastify: Mercurius subscriptions and @fastify/websocket routes', () =>
     expect(cookies).toEqual([SESSION]);
   });
 });
+
+/** A handshake with the `Host` a DNS-rebinding page makes the browser send (its own name, resolved to this server). */
+function rebindingStatus(url: string, host: string, origin: string): Promise<number> {
+  const socket = new WebSocket(url, { origin, headers: { host } });
+  return new Promise((resolve) => {
+    socket.once('open', () => {
+      socket.terminate();
+      resolve(101);
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      socket.terminate();
+      resolve(response.statusCode ?? 0);
+    });
+    socket.once('error', () => resolve(0));
+  });
+}
+
+describeOnPlatforms('the own-origin exemption of a handshake', () => {
+  const API = 'https://api.example.com';
+  /** A raw `ws` server at /live, or a CorsWsAdapter gateway there: the upgrade gate judges the first, the gateway's check the second. */
+  async function startWith(options: CorsModuleOptions, server: 'raw ws' | 'gateway') {
+    const live = wsGateway('/live', 'LiveGateway');
+    CorsPolicy({ origin: [APP] })(live);
+    const providers = server === 'gateway' ? [live] : [];
+    const started = await start(moduleWith({ ...options, paths: { '/live': { origin: [APP] } } }, [], providers), (created) => {
+      if (server === 'gateway') created.useWebSocketAdapter(new CorsWsAdapter(created));
+    });
+    if (server === 'raw ws') {
+      const wss = new WebSocketServer({ server: started.app.getHttpServer() as Server, path: '/live' });
+      wss.on('connection', () => count('LiveGateway'));
+    }
+    return { ...started, port: new URL(started.url).port };
+  }
+
+  describe.each(['raw ws', 'gateway'] as const)('%s', (server) => {
+    it('without appOrigins, trusts an Origin equal to the Host (so a DNS-rebinding page and the http twin behind a TLS proxy get in)', async () => {
+      const { app, url, port } = await startWith({ origin: [APP] }, server);
+      try {
+        expect(await rebindingStatus(`${url}/live`, `evil.example.net:${port}`, `http://evil.example.net:${port}`)).toBe(101);
+        expect(await upgradeStatus(`${url}/live`, `http://127.0.0.1:${port}`)).toBe(101);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('with strict.appOrigins, compares with them, never with Host', async () => {
+      const { app, url, port } = await startWith({ origin: [APP], strict: { appOrigins: [API] } }, server);
+      try {
+        expect(await rebindingStatus(`${url}/live`, `evil.example.net:${port}`, `http://evil.example.net:${port}`)).toBe(403);
+        expect(await upgradeStatus(`${url}/live`, `http://127.0.0.1:${port}`)).toBe(403);
+        expect(times('LiveGateway')).toBe(0);
+        expect(await upgradeStatus(`${url}/live`, API)).toBe(101);
+        expect(await upgradeStatus(`${url}/live`, APP)).toBe(101);
+        expect(times('LiveGateway')).toBe(2);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+});
