@@ -108,6 +108,7 @@ export class CorsPolicyExplorer implements OnModuleInit {
     this.upgradeGate.activate({ ...runtime, appOrigins });
     // Typed as always there, but undefined in application contexts (no HTTP server).
     if (httpAdapter !== undefined) this.upgradeGate.install(httpAdapter.getHttpServer(), 0);
+    this.policyMap.loadUpgrades(httpAdapter !== undefined);
   }
 
   private declareNamedPolicies(report: CompileReport): Map<string, DeclaredPolicy> {
