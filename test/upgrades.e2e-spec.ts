@@ -386,18 +386,7 @@ describe('Fastify: Mercurius subscriptions and @fastify/websocket routes', () =>
 
 /** A handshake with the `Host` a DNS-rebinding page makes the browser send (its own name, resolved to this server). */
 function rebindingStatus(url: string, host: string, origin: string): Promise<number> {
-  const socket = new WebSocket(url, { origin, headers: { host } });
-  return new Promise((resolve) => {
-    socket.once('open', () => {
-      socket.terminate();
-      resolve(101);
-    });
-    socket.once('unexpected-response', (_request, response) => {
-      socket.terminate();
-      resolve(response.statusCode ?? 0);
-    });
-    socket.once('error', () => resolve(0));
-  });
+  return upgradeStatus(url, origin, undefined, { host });
 }
 
 describeOnPlatforms('the own-origin exemption of a handshake', () => {

@@ -36,7 +36,8 @@ export class CorsIoAdapter extends IoAdapter {
   }
 
   /** Creates the server or namespace of one gateway, with the namespace's own check in front of its gateway. */
-  override create(port: number, options?: GatewayServerOptions): Server | Namespace {
+  // Typed as the base class types it: `Server` on NestJS 11, `Server | Namespace` on 12.
+  override create(port: number, options?: GatewayServerOptions): ReturnType<IoAdapter['create']> {
     const created = super.create(port, options as Parameters<IoAdapter['create']>[1]);
     const address = gatewayAddress('socket.io', port, options?.path, options?.namespace);
     // A gateway on its own port: socket.io made that HTTP server, whose upgrades are guarded too.
@@ -52,7 +53,7 @@ export class CorsIoAdapter extends IoAdapter {
         settle(check(socket.request, true), (allowed) => next(allowed ? undefined : new Error('Forbidden by the CORS policy')));
       });
     }
-    return created;
+    return created as ReturnType<IoAdapter['create']>;
   }
 
   /** Creates the socket.io server with `allowRequest` (the handshake gate) and the polling transport's CORS. */

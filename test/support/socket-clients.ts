@@ -58,18 +58,7 @@ export function askWs(socket: WebSocket, event: string): Promise<unknown> {
 
 /** The status of a raw socket.io websocket-transport handshake (101 when accepted). */
 export function ioUpgradeStatus(url: string, origin: string): Promise<number> {
-  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, { origin });
-  return new Promise((resolve) => {
-    socket.once('open', () => {
-      socket.terminate();
-      resolve(101);
-    });
-    socket.once('unexpected-response', (_request, response) => {
-      socket.terminate();
-      resolve(response.statusCode ?? 0);
-    });
-    socket.once('error', () => resolve(0));
-  });
+  return upgradeStatus(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, origin);
 }
 
 /** What a `graphql-ws` client got from one subscription: the data it received, or why it failed. */
@@ -105,9 +94,17 @@ export function subscribeGraphql(url: string, origin: string | undefined, query:
   });
 }
 
-/** The status of a raw WebSocket handshake to `url` (101 when accepted), optionally with subprotocols. */
-export function upgradeStatus(url: string, origin: string | undefined, protocols?: string[]): Promise<number> {
-  const socket = new WebSocket(url, protocols, origin === undefined ? {} : { origin });
+/**
+ * The status of a raw WebSocket handshake to `url` (101 when accepted), optionally with
+ * subprotocols and extra headers (a `Host` of another name, as a DNS-rebinding page sends).
+ */
+export function upgradeStatus(
+  url: string,
+  origin: string | undefined,
+  protocols?: string[],
+  headers?: Record<string, string>,
+): Promise<number> {
+  const socket = new WebSocket(url, protocols, { ...(origin === undefined ? {} : { origin }), headers });
   return new Promise((resolve) => {
     socket.once('open', () => {
       socket.terminate();
