@@ -432,3 +432,26 @@ describeOnPlatforms('the own-origin exemption of a handshake', () => {
     });
   });
 });
+
+describeOnPlatforms('debug: a refused upgrade is explained', () => {
+  it('names the origin, the upgrade, the policy and the fix', async () => {
+    const warnings: string[] = [];
+    const logger = { log: () => undefined, error: () => undefined, warn: (message: unknown) => void warnings.push(String(message)) };
+    const app = await createPlatformFactoryApp(moduleWith({ ...OPTIONS, debug: true }), { logger });
+    await app.listen(0, '127.0.0.1');
+    try {
+      new WebSocketServer({ server: app.getHttpServer() as Server, path: '/collab' });
+      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace(/^http/, 'ws');
+      expect(await upgradeStatus(`${url}/collab?doc=7`, EVIL)).toBe(403);
+      expect(await upgradeStatus(`${url}/closed`, APP)).toBe(403);
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /Refused WebSocket upgrade GET \/collab for origin "https:\/\/evil\.example\.net": origin not trusted.*paths\['\/collab'\].*Fix: add the origin/,
+        ),
+        expect.stringMatching(/Refused WebSocket upgrade GET \/closed for origin "https:\/\/app\.example\.com".*CORS is off for this path/),
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+});
