@@ -104,7 +104,10 @@ export class CorsGatewayGate {
     return this.servers.find((server) => sameServer(server.address, address))?.transport;
   }
 
-  /** @internal Called once the policy table is built: handshakes are judged from now on; `appOrigins`: `strict.appOrigins`, when declared. */
+  /**
+   * @internal Called once the policy table is built: handshakes are judged from now on.
+   * `appOrigins`: `strict.appOrigins`, when declared (the own-origin exemption then uses them).
+   */
   activate(entries: readonly GatewayEntry[], appOrigins?: ReadonlySet<string>): void {
     this.appOrigins = appOrigins;
     this.explainer = createExplainer(this.options.debug, this.logger);
@@ -114,8 +117,9 @@ export class CorsGatewayGate {
 
   /**
    * The check of the handshakes that reach `address`: with scope `namespace`, the policies of the
-   * gateways of that namespace (of a dynamic one: of the gateway that declares `declaredNamespace`); with `server`, of every gateway on the server (an origin that
-   * none of them trusts is refused before any namespace is joined).
+   * gateways of that namespace (of a dynamic one: of the gateway that declares `declaredNamespace`);
+   * with `server`, of every gateway on the server (an origin that none of them trusts is refused
+   * before any namespace is joined).
    */
   checker(transport: CorsGatewayTransport, address: GatewayAddress, scope: HandshakeScope, declaredNamespace?: unknown): HandshakeCheck {
     let selected: readonly GatewayEntry[] | undefined;
