@@ -18,7 +18,7 @@ import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import { WsAdapter } from '@nestjs/platform-ws';
 import request from 'supertest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { CorsModule, CorsPolicy, type CorsDecision, type CorsModuleOptions, type CorsOriginResolver } from '../lib/index.js';
+import { CorsModule, CorsPolicy, CorsPolicyMap, type CorsDecision, type CorsModuleOptions, type CorsOriginResolver } from '../lib/index.js';
 import { CorsWsAdapter } from '../lib/websockets/ws.js';
 import { createPlatformFactoryApp, describeOnPlatforms } from './support/apps.js';
 import { subscribeGraphql, upgradeStatus } from './support/socket-clients.js';
@@ -292,6 +292,31 @@ function wsGateway(path: string, name: string): Type {
 }
 
 describeOnPlatforms("Nest's own gateways", () => {
+  it('the policy map marks the paths rows that govern upgrades, not one whose path a CorsWsAdapter gateway owns', async () => {
+    const { app } = await start(
+      moduleWith(
+        { ...OPTIONS, paths: { '/live': { origin: [APP] }, '/collab': { origin: [APP] } } },
+        [],
+        [wsGateway('/live', 'LiveEvents')],
+      ),
+      (created) => {
+        created.useWebSocketAdapter(new CorsWsAdapter(created));
+      },
+    );
+    try {
+      const rows = app
+        .get(CorsPolicyMap)
+        .list()
+        .filter((row) => row.handler === undefined);
+      expect(rows.map(({ path, upgrades }) => ({ path, upgrades }))).toEqual([
+        { path: '/live', upgrades: undefined },
+        { path: '/collab', upgrades: true },
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+
   afterEach(() => {
     decisions.length = 0;
   });
