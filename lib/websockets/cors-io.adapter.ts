@@ -53,7 +53,7 @@ export class CorsIoAdapter extends IoAdapter {
         settle(check(socket.request, true), (allowed) => next(allowed ? undefined : new Error('Forbidden by the CORS policy')));
       });
     }
-    return created as ReturnType<IoAdapter['create']>;
+    return created;
   }
 
   /** Creates the socket.io server with `allowRequest` (the handshake gate) and the polling transport's CORS. */
