@@ -21,7 +21,7 @@ type MarkedServer = EmittingServer & { [INTERCEPTED]?: true };
  * mean intercepting `on`, `addListener`, `prependListener`, `once`, `off`, `removeListener`,
  * `removeAllListeners`, `listeners` and `listenerCount` so that libraries still find and remove
  * their own listener; one wrapper has none of that surface. Every other event goes straight
- * to the original `emit` with the same arguments: one comparison per HTTP request.
+ * to the original `emit` with the same arguments: one comparison and one call per HTTP request.
  */
 export function interceptUpgrades(server: unknown, judge: UpgradeJudge): boolean {
   const target = server as Partial<MarkedServer> | undefined;
@@ -29,13 +29,15 @@ export function interceptUpgrades(server: unknown, judge: UpgradeJudge): boolean
   const emit = target.emit;
   const marked = target as MarkedServer;
   marked[INTERCEPTED] = true;
-  marked.emit = function (this: EmittingServer, event: string | symbol): boolean {
-    // `arguments`, not rest parameters: an HTTP request's 'request' event allocates no array here.
+  marked.emit = function (this: EmittingServer, event: string | symbol, first?: unknown, second?: unknown): boolean {
+    // An HTTP request, the hot path, goes straight on: Node emits it with exactly (req, res).
+    if (event === 'request') return emit.call(this, event, first, second);
+    // `arguments`, not rest parameters: every other event keeps its arguments as they came.
     // eslint-disable-next-line prefer-rest-params
     const args = arguments as unknown as [string, ...unknown[]];
     if (event !== 'upgrade') return emit.apply(this, args);
-    const [, request, socket] = args as unknown as [string, IncomingMessage, Duplex];
-    judge(request, socket, () => {
+    const socket = second as Duplex;
+    judge(first as IncomingMessage, socket, () => {
       if (!socket.destroyed) emit.apply(this, args);
     });
     return true;
