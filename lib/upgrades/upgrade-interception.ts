@@ -5,7 +5,10 @@ import type { IncomingMessage } from 'node:http';
 export type UpgradeJudge = (request: IncomingMessage, socket: Duplex, pass: () => void) => void;
 
 interface EmittingServer {
-  emit(event: string | symbol, ...args: unknown[]): boolean;
+  emit: (event: string | symbol, ...args: unknown[]) => boolean;
+  listenerCount(event: string | symbol): number;
+  on(event: 'newListener', listener: (event: string | symbol) => void): unknown;
+  removeListener(event: 'newListener', listener: (event: string | symbol) => void): unknown;
 }
 
 const INTERCEPTED = Symbol('nestjs-cors-policy:upgrades-intercepted');
@@ -25,10 +28,26 @@ type MarkedServer = EmittingServer & { [INTERCEPTED]?: true };
  */
 export function interceptUpgrades(server: unknown, judge: UpgradeJudge): boolean {
   const target = server as Partial<MarkedServer> | undefined;
-  if (typeof target?.emit !== 'function' || target[INTERCEPTED] === true) return false;
-  const emit = target.emit;
+  if (typeof target?.emit !== 'function' || typeof target.on !== 'function' || target[INTERCEPTED] === true) return false;
   const marked = target as MarkedServer;
   marked[INTERCEPTED] = true;
+  if (marked.listenerCount('upgrade') > 0) wrapEmit(marked, judge);
+  else {
+    // No upgrade listener yet: an app without WebSockets keeps Node's own `emit` (nothing per request).
+    // 'newListener' fires before a listener is added, so the first `upgrade` listener is behind the gate.
+    const onNewListener = (event: string | symbol) => {
+      if (event !== 'upgrade') return;
+      marked.removeListener('newListener', onNewListener);
+      wrapEmit(marked, judge);
+    };
+    marked.on('newListener', onNewListener);
+  }
+  return true;
+}
+
+/** Puts `judge` in front of the server's emit of `upgrade`; every other event goes on as it came. */
+function wrapEmit(marked: MarkedServer, judge: UpgradeJudge): void {
+  const emit = marked.emit;
   marked.emit = function (this: EmittingServer, event: string | symbol, first?: unknown, second?: unknown): boolean {
     // An HTTP request, the hot path, goes straight on: Node emits it with exactly (req, res).
     if (event === 'request') return emit.call(this, event, first, second);
@@ -42,7 +61,6 @@ export function interceptUpgrades(server: unknown, judge: UpgradeJudge): boolean
     });
     return true;
   };
-  return true;
 }
 
 /** The answer to a refused upgrade: 403, then the socket is closed (no listener ever sees it). */

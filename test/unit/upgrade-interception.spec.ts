@@ -29,6 +29,21 @@ describe('interceptUpgrades', () => {
     expect(judged).toEqual(['/closed', '/open']);
   });
 
+  it("keeps Node's own emit until the first upgrade listener comes, which is then behind the gate", () => {
+    const server = new EventEmitter();
+    const heard: string[] = [];
+    interceptUpgrades(server, (_request, _socket, pass) => {
+      heard.push('judge');
+      pass();
+    });
+    expect(server.emit).toBe(EventEmitter.prototype.emit);
+    server.prependListener('upgrade', () => heard.push('listener'));
+    expect(server.emit).not.toBe(EventEmitter.prototype.emit);
+    server.emit('upgrade', { url: '/' }, new PassThrough(), Buffer.alloc(0));
+    expect(heard).toEqual(['judge', 'listener']);
+    expect(server.listenerCount('newListener')).toBe(0);
+  });
+
   it('passes every other event on unchanged, with all its arguments', () => {
     const { server } = serverWithLog();
     const received: unknown[][] = [];
