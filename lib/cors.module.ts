@@ -16,6 +16,7 @@ import { installFastifyCorsHook } from './fastify/fastify-cors-hook.js';
 import { installCorsResponseClass } from './fastify/fastify-response-class.js';
 import { CorsGatewayGate } from './websockets/cors-gateway-gate.js';
 import { CORS_DECISION_HUB, CorsDecisionHub } from './decisions/cors-decision-hub.js';
+import { CorsUpgradeGate } from './upgrades/cors-upgrade-gate.js';
 
 /**
  * Per-route CORS. Import it once in the app module; it installs its own middleware on
@@ -37,6 +38,7 @@ import { CORS_DECISION_HUB, CorsDecisionHub } from './decisions/cors-decision-hu
     CorsPolicyMap,
     CorsPolicyExplorer,
     CorsGatewayGate,
+    CorsUpgradeGate,
     CorsDecisionHub,
     { provide: CORS_DECISION_HUB, useExisting: CorsDecisionHub },
   ],

@@ -320,8 +320,15 @@ describe.each(PLATFORMS)('paths, in a NestFactory.create app on %s with GraphQL,
       expect(route?.fields?.origin.source).toBe('CorsModule.forRoot (module defaults)');
       const table = app.get(CorsPolicyMap).toTable();
       expect(table).toContain("ReportsController.daily (over paths['/api/reports/{*rest}'])");
+      // Its WebSocket upgrades (GraphQL subscriptions) are judged with the same policy (issue 25).
+      expect(
+        app
+          .get(CorsPolicyMap)
+          .list()
+          .find((row) => row.path === '/graphql' && row.handler === undefined),
+      ).toMatchObject({ upgrades: true });
       expect(table).toMatch(
-        /ALL\s+\|\s+\/graphql\s+\|\s+paths\['\/graphql'\]\s+\|\s+https:\/\/partner\.example\.com \[CorsModule\.forRoot policies\.partners\]/,
+        /ALL\s+\|\s+\/graphql\s+\|\s+paths\['\/graphql'\] \(also WebSocket upgrades\)\s+\|\s+https:\/\/partner\.example\.com \[CorsModule\.forRoot policies\.partners\]/,
       );
     });
   });

@@ -39,7 +39,7 @@ class TenantWsGateway {}
 class TenantIoGateway {}
 
 /** The HTTP status of a WebSocket handshake sent with `Origin` and `Host` (101 when accepted). */
-const handshake = (url: string, origin: string, host: string): Promise<number> => upgradeStatus(url, origin, { Host: host });
+const handshake = (url: string, origin: string, host: string): Promise<number> => upgradeStatus(url, origin, undefined, { Host: host });
 
 async function listen(gateway: Type, adapter: 'ws' | 'socket.io', decisions: CorsDecision[]) {
   @Module({

@@ -57,7 +57,7 @@ async function start(
 }
 
 describe.each(PLATFORMS)('a gateway without the CORS adapter, on %s', (platform) => {
-  it("warns with the line for main.ts when Nest's default IoAdapter serves it, and an evil origin does connect", async () => {
+  it("warns with the line for main.ts when Nest's default IoAdapter serves it: the upgrade gate refuses an evil websocket handshake, but polling lets it in", async () => {
     const { app, url, warnings } = await start(appModule(ChatGateway), platform);
     try {
       const lines = warnings.filter((warning) => UNCHECKED.test(warning));
@@ -66,10 +66,12 @@ describe.each(PLATFORMS)('a gateway without the CORS adapter, on %s', (platform)
       expect(lines[0]).toContain(
         "Fix: add to main.ts, before app.listen(): app.useWebSocketAdapter(new CorsIoAdapter(app)) with import { CorsIoAdapter } from 'nestjs-cors-policy/socket.io'",
       );
-      // What the warning is about: nothing checks the handshake.
-      const connection = await connectIo(url, '/chat', EVIL, 'websocket');
-      expect(connection.connected).toBe(true);
-      if (connection.connected) connection.socket.close();
+      // The upgrade gate judges the websocket transport by the module defaults...
+      expect((await connectIo(url, '/chat', EVIL, 'websocket')).connected).toBe(false);
+      // ...but nothing checks socket.io's polling transport: what the warning is about.
+      const polling = await connectIo(url, '/chat', EVIL, 'polling');
+      expect(polling.connected).toBe(true);
+      if (polling.connected) polling.socket.close();
     } finally {
       await app.close();
     }
@@ -85,13 +87,14 @@ describe.each(PLATFORMS)('a gateway without the CORS adapter, on %s', (platform)
     }
   });
 
-  it('warns for WsAdapter, and an evil origin connects to the ws gateway', async () => {
+  it('warns for WsAdapter (no gateway policy applies), while the upgrade gate refuses an evil origin by the module defaults', async () => {
     const { app, url, warnings } = await start(appModule(EventsGateway), platform, (nest) => new WsAdapter(nest));
     try {
       expect(warnings.filter((warning) => UNCHECKED.test(warning))).toHaveLength(1);
-      const connection = await connectWs(`${url.replace('http', 'ws')}/events`, EVIL);
-      expect(connection.connected).toBe(true);
-      if (connection.connected) connection.socket.close();
+      expect((await connectWs(`${url.replace('http', 'ws')}/events`, EVIL)).connected).toBe(false);
+      const trusted = await connectWs(`${url.replace('http', 'ws')}/events`, 'https://app.example.com');
+      expect(trusted.connected).toBe(true);
+      if (trusted.connected) trusted.socket.close();
     } finally {
       await app.close();
     }

@@ -131,8 +131,11 @@ export interface CorsStrictOptions {
   /**
    * The app's own origins (e.g. `https://api.example.com`). Browsers send `Origin` on
    * same-origin `POST`, `PUT`, `PATCH` and `DELETE` too: requests from these origins are
-   * never refused by strict mode, whatever the route's policy.
-   * @defaultValue `[]`
+   * never refused by strict mode, whatever the route's policy. When set, a WebSocket handshake
+   * (gateways and every other upgrade) counts as the app's own only when its `Origin` is one of
+   * these, never by comparing it with the `Host` header (which a DNS-rebinding page controls,
+   * and which misses the scheme behind a TLS-terminating proxy).
+   * @defaultValue `[]` (and handshakes compare `Origin` with the connection's scheme and `Host`)
    */
   appOrigins?: string[];
 }

@@ -55,6 +55,13 @@ export interface CorsPolicyMapEntry {
    * class). There `enabled: false` means that only same-origin pages and clients without `Origin` connect.
    */
   readonly gateway?: CorsPolicyMapGateway;
+  /**
+   * On a `paths` row: `true` when the pattern also governs the WebSocket upgrades of its paths
+   * (GraphQL subscriptions, raw `ws` servers, `@fastify/websocket` routes), which the upgrade
+   * gate judges with this policy; absent where a gateway served by this library's adapters
+   * owns the path (its own policy decides) or the app has no HTTP server.
+   */
+  readonly upgrades?: true;
 }
 
 /**
@@ -73,6 +80,7 @@ export class CorsPolicyMap {
   private paths: readonly PathPolicyEntry[] = [];
   private entries: readonly CorsPolicyMapEntry[] | undefined;
   private gateways: readonly (RouteLike & { gateway: CorsPolicyMapGateway })[] = [];
+  private upgradesGuarded = false;
 
   /** @internal Called once by the module when the policy table is built. */
   load(routes: readonly RouteEntry[], paths: readonly PathPolicyEntry[] = []): void {
@@ -93,6 +101,12 @@ export class CorsPolicyMap {
     this.entries = undefined;
   }
 
+  /** @internal Called by the module when the upgrade gate guards the app's HTTP server. */
+  loadUpgrades(guarded: boolean): void {
+    this.upgradesGuarded = guarded;
+    this.entries = undefined;
+  }
+
   /**
    * Every route, in the order Nest registers them, then every `paths` pattern, then every
    * WebSocket gateway. Built on first use; rows sharing a policy share its fields.
@@ -106,11 +120,20 @@ export class CorsPolicyMap {
         const coveredBy = this.paths.find((path) => path.regexp.test(route.path));
         return coveredBy === undefined ? row : { ...row, coveredByPath: coveredBy.pattern };
       });
-      const paths = this.paths.map((path) => describePolicy({ method: 'ALL', path: path.pattern }, path.policy, fieldsByPolicy));
+      const paths = this.paths.map((path) => {
+        const row = describePolicy({ method: 'ALL', path: path.pattern }, path.policy, fieldsByPolicy);
+        return this.governsUpgrades(path) ? { ...row, upgrades: true as const } : row;
+      });
       const gateways = this.gateways.map((gateway) => ({ ...describeRoute(gateway, fieldsByPolicy), gateway: gateway.gateway }));
       this.entries = [...routes, ...paths, ...gateways];
     }
     return this.entries;
+  }
+
+  /** Whether the upgrade gate judges this pattern's upgrades with its policy (no gateway of ours owns the path). */
+  private governsUpgrades(path: PathPolicyEntry): boolean {
+    if (!this.upgradesGuarded) return false;
+    return !this.gateways.some(({ gateway, path: served }) => gateway.adapter !== 'none' && gateway.port === 0 && path.regexp.test(served));
   }
 
   /** The map as a plain-text table, one line per route. */
@@ -175,8 +198,8 @@ function describeOriginRule(rule: CorsOriginRule, scopedBy: readonly string[]): 
   return String(rule);
 }
 
-function describeHandler({ handler, path, coveredByPath }: CorsPolicyMapEntry): string {
-  if (handler === undefined) return `paths['${path}']`;
+function describeHandler({ handler, path, coveredByPath, upgrades }: CorsPolicyMapEntry): string {
+  if (handler === undefined) return upgrades ? `paths['${path}'] (also WebSocket upgrades)` : `paths['${path}']`;
   return coveredByPath === undefined ? handler : `${handler} (over paths['${coveredByPath}'])`;
 }
 

@@ -23,6 +23,7 @@ import type { RouteEntry } from './policy-table.js';
 import { createRouteTable } from './platform-route-table.js';
 import { compilePathPolicies } from './path-policies.js';
 import { CorsGatewayGate } from '../websockets/cors-gateway-gate.js';
+import { CorsUpgradeGate } from '../upgrades/cors-upgrade-gate.js';
 import { compileGateways } from '../websockets/gateway-policies.js';
 import { discoverGateways } from '../websockets/nest-gateways.js';
 import { uncheckedGatewayWarning } from '../websockets/unchecked-gateway-warning.js';
@@ -48,6 +49,7 @@ export class CorsPolicyExplorer implements OnModuleInit {
     private readonly policyMap: CorsPolicyMap,
     private readonly gatewayGate: CorsGatewayGate,
     private readonly decisionHub: CorsDecisionHub,
+    private readonly upgradeGate: CorsUpgradeGate,
   ) {}
 
   onModuleInit(): void {
@@ -102,22 +104,28 @@ export class CorsPolicyExplorer implements OnModuleInit {
     const ordered = routing.sortsBySpecificity ? sortBySpecificity(entries).map((entry, order) => ({ ...entry, order })) : entries;
     this.policyMap.load(ordered, paths);
     this.policyMap.loadGateways(gateways, this.gatewayGate);
-    this.gatewayGate.activate(gateways);
+    const appOrigins = declaredAppOrigins(this.options.strict, strict);
+    this.gatewayGate.activate(gateways, appOrigins);
     if (this.options.debug) this.logger.log(`CORS policy map:\n${this.policyMap.toTable()}`);
+    const httpAdapter = this.moduleRef.get(HttpAdapterHost, { strict: false }).httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
     const runtime = {
-      table: createRouteTable(this.moduleRef.get(HttpAdapterHost, { strict: false }).httpAdapter, ordered, defaultPolicy, paths),
+      table: createRouteTable(httpAdapter, ordered, defaultPolicy, paths),
       versioning: routing.versioning,
       explainer: createExplainer(this.options.debug, this.logger),
       strict,
     };
     // Listeners of the hub (the testing kit's recorder) come and go: the reporter is rebuilt then, never per request.
-    const activate = () =>
-      this.middleware.activate({
-        ...runtime,
-        decisions: createDecisionReporter(this.decisionHub.hookFor(this.options.onDecision), this.logger),
-      });
+    const activate = () => {
+      const decisions = createDecisionReporter(this.decisionHub.hookFor(this.options.onDecision), this.logger);
+      this.middleware.activate({ ...runtime, decisions });
+      this.upgradeGate.activate({ ...runtime, decisions, appOrigins });
+      this.gatewayGate.reportDecisionsTo(decisions);
+    };
     activate();
     this.decisionHub.watch(activate);
+    // Typed as always there, but undefined in application contexts (no HTTP server).
+    if (httpAdapter !== undefined) this.upgradeGate.install(httpAdapter.getHttpServer(), 0);
+    this.policyMap.loadUpgrades(httpAdapter !== undefined);
   }
 
   private declareNamedPolicies(report: CompileReport): Map<string, DeclaredPolicy> {
@@ -190,6 +198,11 @@ function compileStrict(strict: CorsModuleOptions['strict'], report: CompileRepor
     }
   }
   return { appOrigins };
+}
+
+/** `strict.appOrigins` when the app declares them (the handshakes' own-origin exemption then uses them); else `undefined`. */
+function declaredAppOrigins(option: CorsModuleOptions['strict'], strict: StrictRuntime | undefined): ReadonlySet<string> | undefined {
+  return typeof option === 'object' && option.appOrigins !== undefined ? strict?.appOrigins : undefined;
 }
 
 /**

@@ -5,7 +5,7 @@ import { CORS_LOGGER_CONTEXT, CORS_POLICY_MODULE_OPTIONS } from '../cors.constan
 import type { CorsModuleOptions } from '../policy/cors-policy-options.interface.js';
 import type { DecisionReporter } from '../decisions/cors-decision-reporter.js';
 import type { RefusalExplainer } from '../decisions/cors-refusal.js';
-import { createDecisionReporter, createExplainer } from '../decisions/observability.js';
+import { createExplainer } from '../decisions/observability.js';
 import type { CorsRequest } from '../cors-request.interface.js';
 import { describeAddress, sameServer, type CorsGatewayTransport, type GatewayAddress } from './gateway-address.js';
 import type { GatewayCheckContext } from './gateway-policies.js';
@@ -16,8 +16,10 @@ export interface GatewayEntry {
   /** The gateway class name. */
   readonly label: string;
   readonly address: GatewayAddress;
-  /** A `RegExp` or function namespace: only the server-wide check applies. */
+  /** A `RegExp` or function namespace: checked per namespace by that gateway's own policy. */
   readonly dynamicNamespace: boolean;
+  /** The namespace as `@WebSocketGateway()` declares it (the `RegExp` or function of a dynamic one). */
+  readonly declaredNamespace: unknown;
   readonly policy: CompiledPolicy;
 }
 
@@ -26,6 +28,13 @@ export type HandshakeCheck = (request: CorsRequest, explain: boolean) => Handsha
 
 /** Which gateways a check covers: those of one namespace, or every gateway of the server. */
 export type HandshakeScope = 'namespace' | 'server';
+
+/**
+ * Where the upgrade gate leaves the server-wide verdict it already reported on a handshake to a
+ * gateway, so that the adapter's own server-wide check does not judge and report it twice.
+ */
+const SERVER_VERDICT = Symbol('nestjs-cors-policy:server-verdict');
+type JudgedRequest = CorsRequest & { [SERVER_VERDICT]?: HandshakeVerdict };
 
 const NOT_READY: HandshakeVerdict = { allowed: false, policy: undefined };
 
@@ -40,6 +49,7 @@ export class CorsGatewayGate {
   private entries: readonly GatewayEntry[] | undefined;
   private explainer: RefusalExplainer | undefined;
   private decisions: DecisionReporter | undefined;
+  private appOrigins: ReadonlySet<string> | undefined;
   private readonly servers: { transport: CorsGatewayTransport; address: GatewayAddress }[] = [];
   /** The adapter the app created, if any (each registers itself). */
   transport: CorsGatewayTransport | undefined;
@@ -61,9 +71,32 @@ export class CorsGatewayGate {
     this.transport = transport;
   }
 
-  /** @internal Called by an adapter for each gateway server (and namespace) it creates. */
-  registerServer(transport: CorsGatewayTransport, address: GatewayAddress): void {
+  /** @internal Set by the upgrade gate: told of each own-port HTTP server an adapter creates, to guard its upgrades too. */
+  onOwnServer: ((server: unknown, port: number) => void) | undefined;
+
+  /**
+   * @internal Called by an adapter for each gateway server (and namespace) it creates;
+   * `httpServer` is the server it listens on when that is its own (a gateway with a `port`).
+   */
+  registerServer(transport: CorsGatewayTransport, address: GatewayAddress, httpServer?: unknown): void {
     this.servers.push({ transport, address });
+    if (httpServer !== undefined && address.port !== 0) this.onOwnServer?.(httpServer, address.port);
+  }
+
+  /**
+   * @internal The server-wide check of the gateway server of this library's adapter that serves
+   * upgrades to `path` on `port`, or `undefined` when none does. Its verdict is kept on the
+   * request, so the adapter's own server-wide check reuses it instead of reporting a second decision.
+   */
+  upgradeCheck(port: number, path: string): HandshakeCheck | undefined {
+    const server = this.servers.find((candidate) => candidate.address.port === port && candidate.address.path === path);
+    if (server === undefined) return undefined;
+    const check = this.checker(server.transport, server.address, 'server');
+    return (request, explain) => {
+      const keep = (verdict: HandshakeVerdict) => ((request as JudgedRequest)[SERVER_VERDICT] = verdict);
+      const verdict = check(request, explain);
+      return verdict instanceof Promise ? verdict.then(keep) : keep(verdict);
+    };
   }
 
   /** The adapter of this library that serves a gateway's server, or `undefined` when none does. */
@@ -71,32 +104,47 @@ export class CorsGatewayGate {
     return this.servers.find((server) => sameServer(server.address, address))?.transport;
   }
 
-  /** @internal Called once the policy table is built: handshakes are judged from now on. */
-  activate(entries: readonly GatewayEntry[]): void {
+  /**
+   * @internal Called once the policy table is built: handshakes are judged from now on.
+   * `appOrigins`: `strict.appOrigins`, when declared (the own-origin exemption then uses them).
+   */
+  activate(entries: readonly GatewayEntry[], appOrigins?: ReadonlySet<string>): void {
+    this.appOrigins = appOrigins;
     this.explainer = createExplainer(this.options.debug, this.logger);
-    this.decisions = createDecisionReporter(this.options.onDecision, this.logger);
     this.entries = entries;
+  }
+
+  /** @internal The reporter of the module's `onDecision` and the `CorsDecisionHub`'s listeners, rebuilt when they change. */
+  reportDecisionsTo(decisions: DecisionReporter | undefined): void {
+    this.decisions = decisions;
   }
 
   /**
    * The check of the handshakes that reach `address`: with scope `namespace`, the policies of the
-   * gateways of that namespace; with `server`, of every gateway on the server (an origin that
-   * none of them trusts is refused before any namespace is joined).
+   * gateways of that namespace (of a dynamic one: of the gateway that declares `declaredNamespace`);
+   * with `server`, of every gateway on the server (an origin that none of them trusts is refused
+   * before any namespace is joined).
    */
-  checker(transport: CorsGatewayTransport, address: GatewayAddress, scope: HandshakeScope): HandshakeCheck {
+  checker(transport: CorsGatewayTransport, address: GatewayAddress, scope: HandshakeScope, declaredNamespace?: unknown): HandshakeCheck {
     let selected: readonly GatewayEntry[] | undefined;
     return (request, explain) => {
       const entries = this.entries;
       if (entries === undefined) return NOT_READY;
+      const judged = scope === 'server' ? (request as JudgedRequest)[SERVER_VERDICT] : undefined;
+      if (judged !== undefined) return judged;
       selected ??= entries.filter(
         (entry) =>
           sameServer(entry.address, address) &&
-          (scope === 'server' || transport === 'ws' || (!entry.dynamicNamespace && entry.address.namespace === address.namespace)),
+          (scope === 'server' ||
+            transport === 'ws' ||
+            // A dynamic namespace is its gateway's: the same RegExp or function, whatever namespace name matched it.
+            (entry.dynamicNamespace ? entry.declaredNamespace === declaredNamespace : entry.address.namespace === address.namespace)),
       );
       const gateways = selected;
       const verdict = judgeHandshake(
         gateways.map((entry) => entry.policy),
         request,
+        this.appOrigins,
       );
       if (!explain || (this.explainer === undefined && this.decisions === undefined)) return verdict;
       // socket.io asks the server first, then the namespace: the server reports only refusals, so one decision per handshake.

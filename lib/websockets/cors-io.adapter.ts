@@ -36,13 +36,18 @@ export class CorsIoAdapter extends IoAdapter {
   }
 
   /** Creates the server or namespace of one gateway, with the namespace's own check in front of its gateway. */
-  override create(port: number, options?: GatewayServerOptions): Server | Namespace {
+  // Typed as the base class types it: `Server` on NestJS 11, `Server | Namespace` on 12.
+  override create(port: number, options?: GatewayServerOptions): ReturnType<IoAdapter['create']> {
     const created = super.create(port, options as Parameters<IoAdapter['create']>[1]);
     const address = gatewayAddress('socket.io', port, options?.path, options?.namespace);
-    this.gate.registerServer('socket.io', address);
-    if (address.namespace !== undefined && !this.gatedNamespaces.has(created)) {
+    // A gateway on its own port: socket.io made that HTTP server, whose upgrades are guarded too.
+    const io = (created as Partial<Namespace>).server ?? (created as Server);
+    this.gate.registerServer('socket.io', address, io.httpServer);
+    // Every namespace gets its gateways' check, a dynamic one (RegExp, function) too: socket.io copies a
+    // parent namespace's middleware into each child it creates, so each tenant-a, tenant-b... is checked.
+    if (!this.gatedNamespaces.has(created)) {
       this.gatedNamespaces.add(created);
-      const check = this.gate.checker('socket.io', address, 'namespace');
+      const check = this.gate.checker('socket.io', address, 'namespace', options?.namespace);
       // Runs before the namespace's "connection" event, hence before handleConnection.
       created.use((socket, next) => {
         settle(check(socket.request, true), (allowed) => next(allowed ? undefined : new Error('Forbidden by the CORS policy')));

@@ -34,7 +34,6 @@ export class CorsWsAdapter extends WsAdapter {
   /** Creates a gateway's `ws` server with the handshake check as `verifyClient`. */
   override create(port: number, options?: GatewayServerOptions): unknown {
     const address = gatewayAddress('ws', port, options?.path, undefined);
-    this.gate.registerServer('ws', address);
     const check = this.gate.checker('ws', address, 'server');
     const own = options?.verifyClient as VerifyClientCallbackAsync | undefined;
     const verifyClient: VerifyClientCallbackAsync = (info, callback) => {
@@ -44,6 +43,9 @@ export class CorsWsAdapter extends WsAdapter {
       if (verdict instanceof Promise) verdict.then((settled) => decide(settled.allowed), refuse);
       else decide(verdict.allowed);
     };
-    return super.create(port, { ...options, verifyClient }) as unknown;
+    const created = super.create(port, { ...options, verifyClient }) as unknown;
+    // A gateway on its own port: the adapter made that HTTP server, whose upgrades are guarded too.
+    this.gate.registerServer('ws', address, this.httpServersRegistry.get(port));
+    return created;
   }
 }

@@ -56,6 +56,7 @@ export function compileGateways(
         fix: `give ${gateway.name} its own @CorsPolicy({ origin: [...] }) or a named policy, or write @CorsPolicy({ origin: '*' }) on it if every site may connect`,
       });
     }
-    return { label: gateway.name, address, dynamicNamespace: transport === 'socket.io' && address.namespace === undefined, policy };
+    const dynamicNamespace = transport === 'socket.io' && address.namespace === undefined;
+    return { label: gateway.name, address, dynamicNamespace, declaredNamespace: namespace, policy };
   });
 }

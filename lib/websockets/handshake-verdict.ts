@@ -1,8 +1,7 @@
 import type { CompiledPolicy } from '../policy/compiled-policy.js';
 import type { CorsRequest } from '../cors-request.interface.js';
-import { dynamicRefusalOf, type RefusalReason } from '../decisions/cors-refusal.js';
-import { matchOrigin } from '../origins/origin-matcher.js';
-import { parseSerializedOrigin } from '../origins/serialized-origin.js';
+import type { RefusalReason } from '../decisions/cors-refusal.js';
+import { judgeOrigin, refusalReason } from '../decisions/origin-verdict.js';
 
 /** The answer to one handshake: allowed or not, and the policy that decided (for the polling transport's headers). */
 export interface HandshakeVerdict {
@@ -18,13 +17,17 @@ export interface HandshakeVerdict {
  * handshake and apply no CORS to the answer, so this check is the only protection against
  * cross-site WebSocket hijacking. Rules, in order: no `Origin` (a server-to-server client)
  * passes; a page of the server's own origin passes; otherwise a policy must allow the origin,
- * with the same `matchOrigin` as HTTP routes (resolvers and their cache included). `'*'`
+ * with the verdict of HTTP routes (`judgeOrigin`: resolvers and their cache included). `'*'`
  * allows every origin; CORS off (`false`) allows none.
  */
-export function judgeHandshake(policies: readonly CompiledPolicy[], request: CorsRequest): HandshakeVerdict | Promise<HandshakeVerdict> {
+export function judgeHandshake(
+  policies: readonly CompiledPolicy[],
+  request: CorsRequest,
+  appOrigins: ReadonlySet<string> | undefined,
+): HandshakeVerdict | Promise<HandshakeVerdict> {
   const first = policies[0] as CompiledPolicy | undefined;
   const origin = request.headers.origin;
-  if (origin === undefined || isSameOrigin(origin, request)) return { allowed: true, policy: first };
+  if (origin === undefined || isOwnOrigin(origin, request, appOrigins)) return { allowed: true, policy: first };
   return judgeFrom(policies, 0, origin, request, first);
 }
 
@@ -37,9 +40,7 @@ function judgeFrom(
 ): HandshakeVerdict | Promise<HandshakeVerdict> {
   for (let index = start; index < policies.length; index++) {
     const policy = policies[index];
-    if (!policy.enabled) continue;
-    if (policy.wildcard) return { allowed: true, policy };
-    const answer = matchOrigin(policy.origins, origin, request);
+    const answer = judgeOrigin(policy, origin, request);
     if (answer === true) return { allowed: true, policy };
     if (answer !== false) {
       return answer.then((allowed) =>
@@ -50,17 +51,15 @@ function judgeFrom(
   return { allowed: false, policy: first, reason: refusalReason(origin, request) };
 }
 
-function refusalReason(origin: string, request: CorsRequest): RefusalReason {
-  if (origin !== 'null' && parseSerializedOrigin(origin) === undefined) return 'origin not a serialized origin';
-  return dynamicRefusalOf(request) ?? 'origin not trusted';
-}
-
 /**
- * A page served by this server itself: `Origin` equals the scheme of the connection and the
- * `Host` the browser connected to. A browser cannot forge `Host`, so another site never passes;
- * behind a TLS-terminating proxy the scheme differs and the app's own origin must be listed.
+ * A page of the app itself. With `strict.appOrigins` declared, one of those origins, and only
+ * them. Without, `Origin` equals the connection's scheme and `Host`: a DNS-rebinding page
+ * (`Host: evil.example.net:PORT`, `Origin: http://evil.example.net:PORT`) passes that
+ * comparison, and so does the `http://` twin of the app behind a TLS-terminating proxy, which
+ * is why declaring `appOrigins` is the fix the README gives.
  */
-function isSameOrigin(origin: string, request: CorsRequest): boolean {
+function isOwnOrigin(origin: string, request: CorsRequest, appOrigins: ReadonlySet<string> | undefined): boolean {
+  if (appOrigins !== undefined) return appOrigins.has(origin);
   const host = request.headers.host;
   if (host === undefined) return false;
   const encrypted = (request.socket as { encrypted?: boolean } | undefined)?.encrypted === true;

@@ -8,9 +8,9 @@ const OWN_HANDSHAKE_CHECKS = ['allowRequest', 'verifyClient'] as const;
 
 /**
  * The warning for gateways that no adapter of this library serves: Nest's own `IoAdapter` (its
- * default) and `WsAdapter` accept a handshake from any `Origin`, and socket.io's `cors` option
- * only adds headers to polling requests, so a page on any site can open a socket with the
- * user's cookies. A warning, not an error: an app may serve them with an adapter of its own
+ * default) and `WsAdapter` accept a handshake from any `Origin`. The upgrade gate still judges
+ * websocket upgrades on the app's HTTP server (by the module defaults), but not socket.io's
+ * polling requests nor a gateway's own port, where a page on any site connects with the user's cookies. A warning, not an error: an app may serve them with an adapter of its own
  * that checks `Origin`. Gateways whose options check handshakes themselves are left out.
  */
 export function uncheckedGatewayWarning(
@@ -30,7 +30,8 @@ export function uncheckedGatewayWarning(
     declaredAt: `@WebSocketGateway on ${names}`,
     problem:
       `${names} ${unchecked.length === 1 ? 'is' : 'are'} served by a WebSocket adapter that checks no Origin (Nest's IoAdapter, its default, or WsAdapter): ` +
-      "a page on any site can open a socket with the user's cookies (cross-site WebSocket hijacking); socket.io's cors option does not check the websocket transport",
+      "the upgrade gate judges their websocket handshakes on the app's HTTP server by the module defaults alone (no @CorsPolicy applies), " +
+      "and nothing checks socket.io's polling transport or a gateway on a port of its own: a page on any site can connect there with the user's cookies (cross-site WebSocket hijacking)",
     fix:
       "add to main.ts, before app.listen(): app.useWebSocketAdapter(new CorsIoAdapter(app)) with import { CorsIoAdapter } from 'nestjs-cors-policy/socket.io' " +
       "(or new CorsWsAdapter(app) from 'nestjs-cors-policy/ws' for @nestjs/platform-ws); the gateways then get the module defaults or their own @CorsPolicy",

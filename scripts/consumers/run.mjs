@@ -30,9 +30,9 @@ const skipBuild = process.env.CONSUMERS_SKIP_BUILD === '1';
 
 const consumers = [
   { name: 'nest12-esm', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'e2e.node-test.ts'] },
-  // nest12-cjs also installs the websocket packages and runs the gateway check; the others have none of them.
+  // nest12-cjs and nest11-cjs-jest also install the websocket packages and run the gateway check; the others have none of them.
   { name: 'nest12-cjs', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'e2e.node-test.ts', 'gateways.node-test.ts'] },
-  { name: 'nest11-cjs-jest', shared: ['app.module.ts', 'cases.ts', 'types-check.ts'] },
+  { name: 'nest11-cjs-jest', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'gateways.node-test.ts'] },
   // The Fastify consumers install @nestjs/platform-fastify and not @nestjs/platform-express; the
   // shared cases run on a FastifyAdapter app, then those of fastify.app.ts.
   { name: 'nest12-fastify-esm', shared: ['app.module.ts', 'cases.ts', 'types-check.ts', 'fastify.app.ts', 'fastify.node-test.ts'] },

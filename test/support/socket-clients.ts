@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
 /** What a client got from a handshake: a connected socket, or the reason it was refused. */
@@ -60,9 +61,50 @@ export function ioUpgradeStatus(url: string, origin: string): Promise<number> {
   return upgradeStatus(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, origin);
 }
 
-/** The HTTP status of a WebSocket handshake to `url` sent with `Origin` and `headers` (101 when accepted, 0 on a network error). */
-export function upgradeStatus(url: string, origin: string, headers: Record<string, string> = {}): Promise<number> {
-  const socket = new WebSocket(url, { origin, headers });
+/** What a `graphql-ws` client got from one subscription: the data it received, or why it failed. */
+export type SubscriptionResult = { readonly ok: true; readonly received: unknown[] } | { readonly ok: false; readonly error: string };
+
+/**
+ * Subscribes with `graphql-ws`'s own client over a `ws` socket that sends `Origin` (and a
+ * cookie) as a browser page does; resolves when the subscription completes or fails.
+ */
+export function subscribeGraphql(url: string, origin: string | undefined, query: string, cookie?: string): Promise<SubscriptionResult> {
+  class BrowserLikeSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, { origin, headers: cookie === undefined ? {} : { cookie } });
+    }
+  }
+  const client = createClient({ url, webSocketImpl: BrowserLikeSocket, retryAttempts: 0, lazy: true });
+  const received: unknown[] = [];
+  return new Promise((resolve) => {
+    client.subscribe(
+      { query },
+      {
+        next: (value) => void received.push(value.data),
+        error: (error: unknown) => {
+          void client.dispose();
+          resolve({ ok: false, error: error instanceof Error ? error.message : String((error as { type?: string }).type ?? error) });
+        },
+        complete: () => {
+          void client.dispose();
+          resolve({ ok: true, received });
+        },
+      },
+    );
+  });
+}
+
+/**
+ * The status of a raw WebSocket handshake to `url` (101 when accepted), optionally with
+ * subprotocols and extra headers (a `Host` of another name, as a DNS-rebinding page sends).
+ */
+export function upgradeStatus(
+  url: string,
+  origin: string | undefined,
+  protocols?: string[],
+  headers?: Record<string, string>,
+): Promise<number> {
+  const socket = new WebSocket(url, protocols, { ...(origin === undefined ? {} : { origin }), headers });
   return new Promise((resolve) => {
     socket.once('open', () => {
       socket.terminate();

@@ -11,7 +11,7 @@ import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { CorsModule, CorsPolicy, CorsPolicyMap } from 'nestjs-cors-policy';
 import { CorsIoAdapter } from 'nestjs-cors-policy/socket.io';
 import { CorsWsAdapter } from 'nestjs-cors-policy/ws';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 
 const TRUSTED = 'https://app.example.com';
 
@@ -38,6 +38,10 @@ class IoModule {}
 
 @Module({ imports: [CorsModule.forRoot({ origin: false })], providers: [EventsGateway] })
 class WsModule {}
+
+// A raw `ws` server on the app's HTTP server (no adapter): the upgrade gate judges it with its path's policy.
+@Module({ imports: [CorsModule.forRoot({ origin: false, paths: { '/collab': { origin: [TRUSTED] } } })] })
+class RawWsModule {}
 
 /** 101 when the handshake is accepted, else the HTTP status of the refusal. */
 function handshake(url: string, origin: string): Promise<number> {
@@ -91,6 +95,23 @@ describe('WebSocket gateways from the packed tarball', () => {
     const url = `${ws.base.replace(/^http/, 'ws')}/events`;
     assert.equal(await handshake(url, TRUSTED), 101);
     assert.equal(await handshake(url, 'https://evil.example'), 403);
+  });
+
+  it('the upgrade gate: a raw ws server on the HTTP server, trusted 101, untrusted 403, no connection handler run', async () => {
+    const app = await NestFactory.create(RawWsModule, { logger: ['error'] });
+    await app.listen(0, '127.0.0.1');
+    let connections = 0;
+    const wss = new WebSocketServer({ server: app.getHttpServer(), path: '/collab' });
+    wss.on('connection', () => void connections++);
+    try {
+      const url = `${(await app.getUrl()).replace('[::1]', '127.0.0.1').replace(/^http/, 'ws')}/collab`;
+      assert.equal(await handshake(url, 'https://evil.example'), 403);
+      assert.equal(connections, 0);
+      assert.equal(await handshake(url, TRUSTED), 101);
+    } finally {
+      wss.close();
+      await app.close();
+    }
   });
 
   it('the policy map lists the gateways', () => {
