@@ -66,7 +66,11 @@ describeOnPlatforms('socket.io dynamic namespaces under their gateway policy', (
     await app.listen(0, '127.0.0.1');
     url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   });
-  afterAll(() => app.close());
+  afterAll(async () => {
+    // A closed polling client still sends its close packet: let it land before the server goes away.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await app.close();
+  });
 
   describe.each(['websocket', 'polling'] as const)('%s transport', (transport) => {
     it.each(['/tenant-a', '/shop-1'])(
