@@ -4,7 +4,7 @@
  * startup, with the line to add to main.ts, and stays quiet where the handshakes are checked.
  */
 import { describe, expect, it } from '@jest/globals';
-import { Module, type INestApplication, type LoggerService, type Type, type WebSocketAdapter } from '@nestjs/common';
+import { Module, type INestApplication, type Type, type WebSocketAdapter } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { WebSocketGateway } from '@nestjs/websockets';
@@ -12,18 +12,10 @@ import { CorsModule } from '../lib/index.js';
 import { CorsIoAdapter } from '../lib/websockets/socket-io.js';
 import { createPlatformFactoryApp, PLATFORMS } from './support/apps.js';
 import { connectIo, connectWs } from './support/socket-clients.js';
+import { RecordingLogger } from './support/recording-logger.js';
 
 const EVIL = 'https://evil.example';
 const UNCHECKED = /served by a WebSocket adapter that checks no Origin/;
-
-class RecordingLogger implements LoggerService {
-  readonly warnings: string[] = [];
-  log(): void {}
-  error(): void {}
-  warn(message: unknown): void {
-    this.warnings.push(String(message));
-  }
-}
 
 @WebSocketGateway({ namespace: '/chat' })
 class ChatGateway {}

@@ -25,6 +25,7 @@ import { CorsIoAdapter } from '../lib/websockets/socket-io.js';
 import { CorsWsAdapter } from '../lib/websockets/ws.js';
 import { createPlatformFactoryApp, describeOnPlatforms } from './support/apps.js';
 import { askIo, askWs, connectIo, connectWs, ioUpgradeStatus } from './support/socket-clients.js';
+import { RecordingLogger } from './support/recording-logger.js';
 
 const APP = 'https://app.example.com';
 const PARTNER = 'https://partner.example.com';
@@ -88,16 +89,6 @@ const SandboxGateway = withPolicy({ origin: ['null'] }, ioGateway('/sandbox', 'S
 class OrdersController {
   @Get() list() {
     return [];
-  }
-}
-
-/** Keeps what the app logs through Nest's Logger, to read warnings and explanations. */
-class RecordingLogger implements LoggerService {
-  readonly warnings: string[] = [];
-  log(): void {}
-  error(): void {}
-  warn(message: unknown): void {
-    this.warnings.push(String(message));
   }
 }
 
