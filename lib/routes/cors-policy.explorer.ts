@@ -84,19 +84,18 @@ export class CorsPolicyExplorer implements OnModuleInit {
       }
     }
     const paths = compilePathPolicies(this.options.paths, defaults, named, toDynamicCheck, report);
+    const discovered = discoverGateways(this.discovery.getProviders());
+    const gatewayContext = this.gatewayGate.checkContext(MODULE_DEFAULTS_LABEL);
     const gateways = compileGateways(
-      discoverGateways(this.discovery.getProviders()),
+      discovered,
       (gateway) => {
         const level = this.readLevel(gateway, `@CorsPolicy on ${gateway.name}`, report);
         return { policy: compile(level, { argument: undefined, declaredAt: '' }), declared: level.argument !== undefined };
       },
-      this.gatewayGate.checkContext(MODULE_DEFAULTS_LABEL),
+      gatewayContext,
       report,
     );
-    const unchecked = uncheckedGatewayWarning(
-      discoverGateways(this.discovery.getProviders()),
-      this.gatewayGate.checkContext(MODULE_DEFAULTS_LABEL),
-    );
+    const unchecked = uncheckedGatewayWarning(discovered, gatewayContext);
     if (unchecked !== undefined) report.warnings.push(unchecked);
     const strict = compileStrict(this.options.strict, report);
     if (report.errors.length > 0) throw new CorsConfigurationError(report.errors);
