@@ -5,7 +5,7 @@
  *                                [--only v1,v2] [--skip-load] [--skip-micro] [--skip-startup]
  *                                [--skip-instructions] [--batches N] [--batch-requests N]
  *                                [--profile variant:scenario[,variant:scenario...]] [--out file]
- *                                [--skip-websockets]
+ *                                [--skip-websockets] [--only-websockets]
  *
  * Each app variant runs in its own child process (bench/server.ts), one at a time, on
  * 127.0.0.1; autocannon runs here, in the parent. Variants alternate round by round
@@ -70,10 +70,12 @@ const settings = {
   only: option('only')
     ?.split(',')
     .map((name) => variantByName(name.trim()).name),
-  skipLoad: flag('skip-load'),
-  skipMicro: flag('skip-micro'),
-  skipStartup: flag('skip-startup'),
+  // --only-websockets: the handshake section alone (its instructions included).
+  skipLoad: flag('skip-load') || flag('only-websockets'),
+  skipMicro: flag('skip-micro') || flag('only-websockets'),
+  skipStartup: flag('skip-startup') || flag('only-websockets'),
   skipInstructions: flag('skip-instructions'),
+  skipRequestInstructions: flag('only-websockets'),
   instructions: {
     batches: Number(option('batches') ?? (quick ? 1 : 5)),
     batchRequests: Number(option('batch-requests') ?? (quick ? 20 : 200)),
@@ -994,7 +996,7 @@ async function main(): Promise<void> {
     quick && settings.only === undefined ? variants.filter((v) => QUICK_INSTRUCTION_VARIANTS.includes(v.name)) : variants;
   let instructions: InstructionResults | undefined;
   const instructionsSkipped = settings.skipInstructions ? 'skipped (--skip-instructions)' : instructionCountUnavailable();
-  if (instructionsSkipped === undefined) {
+  if (instructionsSkipped === undefined && !settings.skipRequestInstructions) {
     const { batches, batchRequests } = settings.instructions;
     log(
       `Instructions per request: ${instructionVariants.length} variants under valgrind, ${batches} × ${batchRequests} requests per scenario...`,
@@ -1028,7 +1030,7 @@ async function main(): Promise<void> {
             batches: quick ? 1 : 3,
             batchHandshakes: quick ? 20 : 100,
             warmup: quick ? 50 : 300,
-            pairs: quick ? (['io'] as const) : (['io', 'ws'] as const),
+            sources: quick ? (['io'] as const) : (['io', 'ws', 'raw'] as const),
           }
         : undefined;
     handshakes = await runHandshakeBench(
