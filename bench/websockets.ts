@@ -17,14 +17,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { readDump } from './instructions.js';
-import {
-  BENCH_ORIGIN,
-  HANDSHAKE_VARIANTS,
-  RAW_PATH,
-  sourceOf,
-  type HandshakeSource,
-  type HandshakeVariant,
-} from './websockets-server.js';
+import { BENCH_ORIGIN, HANDSHAKE_VARIANTS, RAW_PATH, sourceOf, type HandshakeSource, type HandshakeVariant } from './websockets-server.js';
 
 export interface HandshakeBenchSettings {
   readonly rounds: number;
@@ -263,7 +256,7 @@ export async function runHandshakeBench(
     '### The upgrade gate, per source',
     '',
     'Importing CorsModule installs the upgrade gate on the HTTP server: it judges every `upgrade` before any listener sees it. ' +
-      'Each source without CorsModule (no gate), with it and Nest\'s adapter (the gate alone), with it and this library\'s adapter; ' +
+      "Each source without CorsModule (no gate), with it and Nest's adapter (the gate alone), with it and this library's adapter; " +
       `the raw server is \`new WebSocketServer({ server: app.getHttpServer(), path: '${RAW_PATH}' })\`, handshake = the upgrade.`,
     '',
     '| source | server | variant | CorsModule | adds | handshakes/s | instructions/handshake | added over no CorsModule, ratio |',
