@@ -1054,12 +1054,13 @@ async function main(): Promise<void> {
   }
   if (load !== undefined) sections.push(loadSection(variants, load.results, load.counts));
   if (instructions !== undefined) sections.push(instructionsSection(instructionVariants, instructions));
-  else if (instructionsSkipped !== undefined)
+  else if (instructionsSkipped !== undefined && !settings.skipRequestInstructions)
     sections.push('## Instructions per request (callgrind)', '', `Not measured: ${instructionsSkipped}.`, '');
   if (handshakes !== undefined) sections.push(handshakes);
   if (micro.length > 0) sections.push(microSection(micro));
   if (startup.length > 0) sections.push(startupSection(startup));
-  sections.push(checksSection(load?.results, instructions, startup));
+  // Nothing to check against the HTTP targets when only the handshakes ran.
+  if (!flag('only-websockets')) sections.push(checksSection(load?.results, instructions, startup));
   sections.push(`_Total run time ${((Date.now() - started) / 1000).toFixed(0)} s._`, '');
 
   const report = sections.join('\n');
