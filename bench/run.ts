@@ -6,6 +6,7 @@
  *                                [--skip-instructions] [--batches N] [--batch-requests N]
  *                                [--profile variant:scenario[,variant:scenario...]] [--out file]
  *                                [--skip-websockets] [--only-websockets]
+ *                                [--handshake-sources io,ws,raw,gql]
  *
  * Each app variant runs in its own child process (bench/server.ts), one at a time, on
  * 127.0.0.1; autocannon runs here, in the parent. Variants alternate round by round
@@ -1030,11 +1031,15 @@ async function main(): Promise<void> {
             batches: quick ? 1 : 3,
             batchHandshakes: quick ? 20 : 100,
             warmup: quick ? 50 : 300,
-            sources: quick ? (['io'] as const) : (['io', 'ws', 'raw'] as const),
+            sources: quick ? (['io'] as const) : (['io', 'ws', 'raw', 'gql'] as const),
           }
         : undefined;
+    const sources = (option('handshake-sources') ?? 'io,ws,raw,gql').split(',').map((name) => {
+      if (!['io', 'ws', 'raw', 'gql'].includes(name.trim())) throw new Error(`--handshake-sources: unknown source ${name}`);
+      return name.trim() as 'io' | 'ws' | 'raw' | 'gql';
+    });
     handshakes = await runHandshakeBench(
-      { rounds: settings.rounds, durationMs: quick ? 1_000 : 3_000, concurrency: 8, instructions: counting, instructionsSkipped },
+      { rounds: settings.rounds, sources, durationMs: quick ? 1_000 : 3_000, concurrency: 8, instructions: counting, instructionsSkipped },
       join(here, 'websockets-server.js'),
       track,
       log,

@@ -10,8 +10,10 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { GraphQLModule } from '@nestjs/graphql';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
@@ -23,15 +25,29 @@ import { CorsWsAdapter } from '../lib/websockets/ws.js';
 /**
  * The handshake variants, per upgrade source: without CorsModule (`-bare`: no upgrade gate),
  * with it and Nest's adapter (`io`, `ws`: the gate alone), with it and this library's adapter
- * (`cors-io`, `cors-ws`: gate and adapter check); a raw `ws` server without and with CorsModule.
+ * (`cors-io`, `cors-ws`: gate and adapter check); a raw `ws` server and Apollo's `graphql-ws`
+ * subscriptions, each without and with CorsModule.
  */
-export const HANDSHAKE_VARIANTS = ['io-bare', 'io', 'cors-io', 'ws-bare', 'ws', 'cors-ws', 'raw-bare', 'raw-gated'] as const;
+export const HANDSHAKE_VARIANTS = [
+  'io-bare',
+  'io',
+  'cors-io',
+  'ws-bare',
+  'ws',
+  'cors-ws',
+  'raw-bare',
+  'raw-gated',
+  'gql-bare',
+  'gql-gated',
+] as const;
 export type HandshakeVariant = (typeof HANDSHAKE_VARIANTS)[number];
 
 /** The upgrade source a variant's client talks to. */
-export type HandshakeSource = 'io' | 'ws' | 'raw';
+export type HandshakeSource = 'io' | 'ws' | 'raw' | 'gql';
 export function sourceOf(variant: HandshakeVariant): HandshakeSource {
-  return variant.startsWith('raw') ? 'raw' : variant.includes('io') ? 'io' : 'ws';
+  if (variant.startsWith('raw')) return 'raw';
+  if (variant.startsWith('gql')) return 'gql';
+  return variant.includes('io') ? 'io' : 'ws';
 }
 
 /** The path of the raw `ws` server (`new WebSocketServer({ server, path })`). */
@@ -57,12 +73,21 @@ class WsGateway {
   }
 }
 
+/** Apollo with `graphql-ws` subscriptions on `/graphql`, as `GraphQLModule` wires them. */
+const graphql = () =>
+  GraphQLModule.forRoot<ApolloDriverConfig>({
+    driver: ApolloDriver,
+    typeDefs: 'type Query { hello: String } type Subscription { ticks: String }',
+    resolvers: { Query: { hello: () => 'world' } },
+    subscriptions: { 'graphql-ws': true },
+  });
+
 async function start(variant: HandshakeVariant): Promise<INestApplication> {
   const source = sourceOf(variant);
   const bare = variant.endsWith('-bare');
   // Every variant with CorsModule has the same policy: between them only the adapter differs.
   @Module({
-    imports: bare ? [] : [CorsModule.forRoot({ origin: ORIGINS, credentials: true })],
+    imports: [...(bare ? [] : [CorsModule.forRoot({ origin: ORIGINS, credentials: true })]), ...(source === 'gql' ? [graphql()] : [])],
     providers: source === 'io' ? [IoGateway] : source === 'ws' ? [WsGateway] : [],
   })
   class HandshakeBenchModule {}
