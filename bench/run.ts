@@ -5,7 +5,8 @@
  *                                [--only v1,v2] [--skip-load] [--skip-micro] [--skip-startup]
  *                                [--skip-instructions] [--batches N] [--batch-requests N]
  *                                [--profile variant:scenario[,variant:scenario...]] [--out file]
- *                                [--skip-websockets]
+ *                                [--skip-websockets] [--only-websockets]
+ *                                [--handshake-sources io,ws,raw,gql]
  *
  * Each app variant runs in its own child process (bench/server.ts), one at a time, on
  * 127.0.0.1; autocannon runs here, in the parent. Variants alternate round by round
@@ -70,10 +71,12 @@ const settings = {
   only: option('only')
     ?.split(',')
     .map((name) => variantByName(name.trim()).name),
-  skipLoad: flag('skip-load'),
-  skipMicro: flag('skip-micro'),
-  skipStartup: flag('skip-startup'),
+  // --only-websockets: the handshake section alone (its instructions included).
+  skipLoad: flag('skip-load') || flag('only-websockets'),
+  skipMicro: flag('skip-micro') || flag('only-websockets'),
+  skipStartup: flag('skip-startup') || flag('only-websockets'),
   skipInstructions: flag('skip-instructions'),
+  skipRequestInstructions: flag('only-websockets'),
   instructions: {
     batches: Number(option('batches') ?? (quick ? 1 : 5)),
     batchRequests: Number(option('batch-requests') ?? (quick ? 20 : 200)),
@@ -994,7 +997,7 @@ async function main(): Promise<void> {
     quick && settings.only === undefined ? variants.filter((v) => QUICK_INSTRUCTION_VARIANTS.includes(v.name)) : variants;
   let instructions: InstructionResults | undefined;
   const instructionsSkipped = settings.skipInstructions ? 'skipped (--skip-instructions)' : instructionCountUnavailable();
-  if (instructionsSkipped === undefined) {
+  if (instructionsSkipped === undefined && !settings.skipRequestInstructions) {
     const { batches, batchRequests } = settings.instructions;
     log(
       `Instructions per request: ${instructionVariants.length} variants under valgrind, ${batches} × ${batchRequests} requests per scenario...`,
@@ -1028,11 +1031,15 @@ async function main(): Promise<void> {
             batches: quick ? 1 : 3,
             batchHandshakes: quick ? 20 : 100,
             warmup: quick ? 50 : 300,
-            pairs: quick ? (['io'] as const) : (['io', 'ws'] as const),
+            sources: quick ? (['io'] as const) : (['io', 'ws', 'raw', 'gql'] as const),
           }
         : undefined;
+    const sources = (option('handshake-sources') ?? 'io,ws,raw,gql').split(',').map((name) => {
+      if (!['io', 'ws', 'raw', 'gql'].includes(name.trim())) throw new Error(`--handshake-sources: unknown source ${name}`);
+      return name.trim() as 'io' | 'ws' | 'raw' | 'gql';
+    });
     handshakes = await runHandshakeBench(
-      { rounds: settings.rounds, durationMs: quick ? 1_000 : 3_000, concurrency: 8, instructions: counting, instructionsSkipped },
+      { rounds: settings.rounds, sources, durationMs: quick ? 1_000 : 3_000, concurrency: 8, instructions: counting, instructionsSkipped },
       join(here, 'websockets-server.js'),
       track,
       log,
@@ -1052,12 +1059,13 @@ async function main(): Promise<void> {
   }
   if (load !== undefined) sections.push(loadSection(variants, load.results, load.counts));
   if (instructions !== undefined) sections.push(instructionsSection(instructionVariants, instructions));
-  else if (instructionsSkipped !== undefined)
+  else if (instructionsSkipped !== undefined && !settings.skipRequestInstructions)
     sections.push('## Instructions per request (callgrind)', '', `Not measured: ${instructionsSkipped}.`, '');
   if (handshakes !== undefined) sections.push(handshakes);
   if (micro.length > 0) sections.push(microSection(micro));
   if (startup.length > 0) sections.push(startupSection(startup));
-  sections.push(checksSection(load?.results, instructions, startup));
+  // Nothing to check against the HTTP targets when only the handshakes ran.
+  if (!flag('only-websockets')) sections.push(checksSection(load?.results, instructions, startup));
   sections.push(`_Total run time ${((Date.now() - started) / 1000).toFixed(0)} s._`, '');
 
   const report = sections.join('\n');
