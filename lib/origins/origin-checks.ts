@@ -47,27 +47,39 @@ export interface ResolverBusyBounds {
   readonly maxQueued: number;
 }
 
-/** Logs the first "resolver busy" refusal of a burst (queue full, or a wait past resolverTimeoutMs), and how many followed. */
+/** Logs the first "resolver busy" refusal of a burst, and how many followed; `situation` says what is busy and what to raise. */
 class BusyLog {
   private readonly burst = new BurstLog(FAILURE_BURST_MS);
 
   constructor(
     private readonly logger: Logger,
-    private readonly name: string,
-    private readonly bounds: ResolverBusyBounds,
+    private readonly situation: string,
   ) {}
 
   record(): void {
     this.burst.record((suppressed) => {
       const more = suppressed > 0 ? ` (${suppressed} more since the last report)` : '';
-      this.logger.warn(
-        `${this.name} has ${this.bounds.maxInFlight} lookups in flight (resolverMaxInFlight) and a full queue ` +
-          `of ${this.bounds.maxQueued} (resolverMaxQueued), or a lookup waited longer than resolverTimeoutMs: uncached ` +
-          `origins are refused without asking it${more}. If this is not a flood of made-up origins, raise resolverMaxInFlight ` +
-          'or resolverMaxQueued, or load the origins with a CorsOriginSource',
-      );
+      this.logger.warn(`${this.situation}${more}`);
     });
   }
+}
+
+/** A resolver's busy line: its slots taken and its queue full, or a wait past resolverTimeoutMs. */
+function resolverBusyLine(name: string, bounds: ResolverBusyBounds): string {
+  return (
+    `${name} has ${bounds.maxInFlight} lookups in flight (resolverMaxInFlight) and a full queue ` +
+    `of ${bounds.maxQueued} (resolverMaxQueued), or a lookup waited longer than resolverTimeoutMs: uncached ` +
+    'origins are refused without asking it. If this is not a flood of made-up origins, raise resolverMaxInFlight ' +
+    'or resolverMaxQueued, or load the origins with a CorsOriginSource'
+  );
+}
+
+/** A scoped source's busy line: as many tenants loading at once as resolverMaxInFlight allows (it has no queue). */
+function scopedSourceBusyLine(name: string, bounds: ResolverBusyBounds): string {
+  return (
+    `${name} is loading ${bounds.maxInFlight} tenants at once (resolverMaxInFlight): requests for tenants not loaded ` +
+    'yet are refused without loading them. If this is not a flood of made-up tenants, raise resolverMaxInFlight'
+  );
 }
 
 /** A `CorsOriginResolver` class: it has `isOriginAllowed()` on its prototype. */
@@ -167,7 +179,7 @@ export function createDynamicCheckFactory(
     const resolver = provided(type, 'resolver', declaredAt, report);
     if (resolver === undefined) return () => false;
     const failures = new FailureLog(logger, `Resolver ${type.name}`);
-    const busy = new BusyLog(logger, `Resolver ${type.name}`, bounds);
+    const busy = new BusyLog(logger, resolverBusyLine(`Resolver ${type.name}`, bounds));
     const describe = () => `Resolver ${type.name}`;
     const ask = (origin: string, request: CorsRequest, scope: string | undefined, release: () => void): Promise<boolean> => {
       const call = Promise.resolve().then(() =>
@@ -225,7 +237,7 @@ export function createDynamicCheckFactory(
       type,
       (ttlMs, maxEntries) => new ScopedOriginSets(source, name, { ttlMs, timeoutMs, logger, maxEntries, maxLoading: bounds.maxInFlight }),
     );
-    const busy = new BusyLog(logger, name, bounds);
+    const busy = new BusyLog(logger, scopedSourceBusyLine(name, bounds));
     const { readScope } = info;
     return withScopeInfo((origin: string, request: CorsRequest) => {
       const scope = readScope(request);
